@@ -1,0 +1,35 @@
+"""geosim validate FILE...: check scenario files, print one summary line per valid file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sim.errors import ScenarioError
+from sim.loader import load
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("validate", help="check scenario files and report every problem")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    p.add_argument("--variant", help="also apply this variant before checking")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    failed: list[ScenarioError] = []
+    for f in args.files:
+        try:
+            loaded = load(f, args.variant)
+        except ScenarioError as exc:
+            failed.append(exc)
+            continue
+        sc = loaded.scenario
+        print(
+            f"{f}: ok: {sc.scenario.id} as of {sc.scenario.as_of}, {len(sc.actors)} actors, "
+            f"{len(sc.regions)} regions, {len(sc.links)} links, {len(sc.events)} events, "
+            f"{len(sc.outcomes)} outcomes, {len(sc.variants)} variants"
+        )
+    if failed:
+        raise ScenarioError([p for exc in failed for p in exc.problems])
+    return 0

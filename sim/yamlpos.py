@@ -1,0 +1,140 @@
+"""Safe YAML loading that remembers where every value came from.
+
+`load_with_positions` returns plain Python data plus a map from each value's path
+(a tuple of keys and list indices) to its (file, line, column), so that any later problem
+(schema, cross-reference, variant) can be reported at the exact place in the file.
+Duplicate keys, which PyYAML silently accepts, are reported as problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sim.errors import Problem, ScenarioError
+
+Key = str | int
+PathT = tuple[Key, ...]
+
+
+@dataclass(frozen=True)
+class Pos:
+    file: str
+    line: int
+    col: int
+
+
+@dataclass
+class Located:
+    """Data loaded from YAML with the position of every node (by path)."""
+
+    data: Any
+    positions: dict[PathT, Pos] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def pos(self, path: PathT) -> Pos:
+        """Position of `path`, or of its nearest ancestor that has one."""
+        for n in range(len(path), -1, -1):
+            p = self.positions.get(tuple(path[:n]))
+            if p is not None:
+                return p
+        return Pos("<unknown>", 0, 0)
+
+
+class _Walker:
+    def __init__(self, file: str):
+        self.file = file
+        self.positions: dict[PathT, Pos] = {}
+        self.problems: list[Problem] = []
+        self.constructor = SafeConstructor()
+
+    def here(self, node: Node) -> Pos:
+        return Pos(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def walk(self, node: Node, path: PathT) -> Any:
+        self.positions[path] = self.here(node)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.walk(child, (*path, i)) for i, child in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: MappingNode, path: PathT) -> dict[Any, Any]:
+        self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        out: dict[Any, Any] = {}
+        first_seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.walk(key_node, (*path, "<key>"))
+            if not isinstance(key, str | int | float | bool) or key is None:
+                self._problem(key_node, path, f"a key must be a plain name (got {key!r})")
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in first_seen:
+                self._problem(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key '{key}' (first at line {first_seen[key]}; "
+                    "allowed: each key once)",
+                )
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            out[key] = self.walk(value_node, (*path, key))
+            # The key's own position is the more useful place to point at for its value.
+            self.positions[(*path, key)] = self.here(key_node)
+        self.positions.pop((*path, "<key>"), None)
+        return out
+
+    def _problem(self, node: Node, path: PathT, message: str) -> None:
+        p = self.here(node)
+        self.problems.append(Problem(p.file, p.line, p.col, dotted(path), message))
+
+
+def dotted(path: PathT) -> str:
+    return ".".join(str(k) for k in path)
+
+
+def load_with_positions(path: Path, display: str | None = None) -> Located:
+    """Load one YAML file safely; raise ScenarioError for unreadable or malformed files."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, 0, 0, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read file: {exc}")]) from None
+    return load_text_with_positions(text, name)
+
+
+def load_text_with_positions(text: str, name: str) -> Located:
+    """Like :func:`load_with_positions` for text already in memory."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = exc.problem or str(exc)
+        raise ScenarioError(
+            [Problem(name, line, col, "", f"malformed YAML: {what}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(name, 0, 0, "", f"malformed YAML: {exc}")]) from None
+    if len(nodes) != 1:
+        raise ScenarioError(
+            [Problem(name, 1, 1, "", f"expected one YAML document (got {len(nodes)})")]
+        )
+    walker = _Walker(name)
+    try:
+        data = walker.walk(nodes[0], ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise ScenarioError(
+            [Problem(name, line, col, "", f"malformed YAML: {exc.problem}")]
+        ) from None
+    return Located(data, walker.positions, walker.problems)
