@@ -12,14 +12,15 @@ import copy
 import hashlib
 from dataclasses import dataclass
 from difflib import get_close_matches
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.refs import check_references
+from sim.refs import check_references, field_named, model_at, reference_problems, walk
 from sim.schema import Fact, Scenario
 from sim.yamlpos import Located, PathT, Pos, dotted, load_with_positions
 
@@ -39,33 +40,102 @@ def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
     return load(path, variant).scenario
 
 
-def load(path: str | Path, variant: str | None = None) -> LoadedScenario:
+def load(path: str | Path, variant: str | None = None, *, strict: bool = False) -> LoadedScenario:
+    """Read a scenario file (and its `extends:` chain), apply `variant`, validate everything.
+
+    Without a variant, every declared variant is also applied and checked, so that a broken
+    what-if is found by `geosim validate` rather than by the run that asks for it.
+
+    Args:
+        path: the YAML file.
+        variant: id of a variant in the file's `variants:` section, or None.
+        strict: also report every fact written in the file with neither `source` nor
+            `assumption: true`.
+
+    Raises:
+        ScenarioError: with every problem found, each located in its file.
+    """
     path = Path(path)
     located, digest = _read_with_extends(path, seen=())
     if variant is not None:
         located = apply_variant(located, variant)
-    scenario = validate(located)
+    scenario = validate(located, strict=strict, check_variants=variant is None)
     return LoadedScenario(scenario, path, variant, digest)
 
 
-def validate(located: Located) -> Scenario:
-    """Validate located data into a Scenario, or raise every problem found."""
+def validate(located: Located, *, strict: bool = False, check_variants: bool = False) -> Scenario:
+    """Validate located data into a Scenario, or raise every problem found.
+
+    Args:
+        located: data with positions, as read by :mod:`sim.yamlpos`.
+        strict: also report facts written in the file without a source or `assumption: true`.
+        check_variants: also apply every declared variant and report its own problems.
+    """
+    scenario, problems = _check(located, strict)
+    if check_variants:
+        problems += _variant_problems(located, problems)
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _check(located: Located, strict: bool) -> tuple[Scenario | None, list[Problem]]:
+    """Schema and reference problems in one pass; the Scenario when there are none."""
     problems = list(located.problems)
     data = located.data
     if not isinstance(data, dict):
-        pos = located.pos(())
-        raise ScenarioError(problems + [Problem(pos.file, pos.line, pos.col, "",
-                            f"a scenario is a mapping of sections (got {_show(data)})")])
+        return None, problems + [_at(located, (), "a scenario is a mapping of sections "
+                                                  f"(got {_show(data)})")]
+    already = {p.path for p in problems}  # e.g. an unreadable date: said once, by yamlpos
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems += [_problem_from_pydantic(err, located) for err in exc.errors()]
-        raise ScenarioError(problems) from None
-    for path, message in check_references(scenario):
-        problems.append(_at(located, path, message))
-    if problems:
-        raise ScenarioError(problems)
-    return scenario
+        schema = [_problem_from_pydantic(err, located) for err in exc.errors()]
+        schema = [p for p in schema if p.path not in already]
+        said = already | {p.path for p in schema}
+        refs = [_at(located, path, msg) for path, msg in reference_problems(data)]
+        return None, problems + schema + [p for p in refs if p.path not in said]
+    problems += [_at(located, path, msg) for path, msg in check_references(scenario)]
+    if strict:
+        problems += _unsourced(scenario, located)
+    return scenario, problems
+
+
+def _unsourced(scenario: Scenario, located: Located) -> list[Problem]:
+    """Facts written in the file with neither a source nor `assumption: true`.
+
+    Facts the file does not mention take the schema's documented defaults; they are not the
+    file's claims, so strict mode does not ask for their sources.
+    """
+    out = []
+    for path, obj in walk(scenario):
+        written = isinstance(obj, Fact) and path in located.positions
+        if written and obj.source is None and not obj.assumption:
+                out.append(_at(located, path, "fact has neither source nor assumption: true "
+                                              f"(got {obj.value:g}; strict mode needs one)"))
+    return out
+
+
+def _variant_problems(located: Located, base: list[Problem]) -> list[Problem]:
+    """Problems each declared variant adds to the base file's own."""
+    seen = set(base)
+    out: list[Problem] = []
+    for name in variant_names(located):
+        spec = located.data["variants"][name]
+        if not isinstance(spec, dict) or not isinstance(spec.get("set"), dict):
+            continue  # the schema check of the base file reports it
+        try:
+            changed = apply_variant(located, name)
+        except ScenarioError as exc:
+            out += exc.problems
+            continue
+        _, problems = _check(changed, strict=False)
+        out += [_in_variant(p, name) for p in problems if p not in seen]
+    return out
+
+
+def _in_variant(p: Problem, name: str) -> Problem:
+    return Problem(p.file, p.line, p.col, p.path, f"{p.message} (in variant '{name}')")
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,83 +179,101 @@ def _deep_merge(base: Any, over: Any) -> Any:
 
 
 def variant_names(located_or_scenario: Any) -> list[str]:
-    data = getattr(located_or_scenario, "data", None)
-    if data is not None:
-        return sorted((data.get("variants") or {}).keys()) if isinstance(data, dict) else []
+    """Ids of the variants declared in located data or in a Scenario, sorted."""
+    if isinstance(located_or_scenario, Located):
+        data = located_or_scenario.data
+        variants = data.get("variants") if isinstance(data, dict) else None
+        return sorted(str(k) for k in variants) if isinstance(variants, dict) else []
     return sorted(located_or_scenario.variants)
 
 
 def apply_variant(located: Located, name: str) -> Located:
-    """Return a copy of `located` with the variant's `set:` overrides applied."""
+    """Return a copy of `located` with the variant's `set:` overrides applied.
+
+    Raises:
+        ScenarioError: unknown variant, or a `set:` path that does not exist.
+    """
     data = copy.deepcopy(located.data)
     variants = data.get("variants") if isinstance(data, dict) else None
     if not isinstance(variants, dict) or name not in variants:
-        known = sorted(variants) if isinstance(variants, dict) else []
+        known = sorted(str(k) for k in variants) if isinstance(variants, dict) else []
         near = get_close_matches(name, known, n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""
-        pos = located.pos(("variants",))
-        raise ScenarioError([Problem(pos.file, pos.line, pos.col, "variants",
-                                     f"unknown variant '{name}' ({hint}allowed: "
-                                     f"{', '.join(known) or 'none declared'})")])
-    overrides = variants[name].get("set") if isinstance(variants[name], dict) else None
+        raise ScenarioError([_at(located, ("variants",), f"unknown variant '{name}' ({hint}"
+                                 f"allowed: {', '.join(known) or 'none declared'})")])
+    spec = variants[name]
+    overrides = spec.get("set") if isinstance(spec, dict) else None
+    if not isinstance(overrides, dict):
+        raise ScenarioError([_at(located, ("variants", name, "set"), "expected a mapping of "
+                                 f"dotted paths to new values (got {_show(overrides)})")])
     positions = dict(located.positions)
     problems: list[Problem] = []
-    for key, value in (overrides or {}).items():
-        where = ("variants", name, "set", key)
-        err = _set_path(data, str(key), value, name)
+    for key, value in overrides.items():
+        where: PathT = ("variants", name, "set", key)
+        target, err = _set_path(data, str(key), value, name)
         if err:
             problems.append(_at(located, where, err))
             continue
-        target = tuple(_parse_path(str(key)))
-        src = located.pos(where)
+        # Problems with the new value are reported at the variant's line, not the base file's.
         for p in list(positions):
             if p[: len(target)] == target:
                 del positions[p]
-        positions[target] = src
+        positions[target] = located.pos(where)
     if problems:
         raise ScenarioError(problems)
     return Located(data, positions, list(located.problems))
 
 
-def _parse_path(key: str) -> list[str | int]:
-    return [int(p) if p.isdigit() else p for p in key.split(".")]
-
-
-def _set_path(data: Any, key: str, value: Any, variant: str) -> str | None:
-    """Set `data[path] = value`; return an error message when the path does not exist."""
-    parts = _parse_path(key)
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        node, err = _step(node, part, parts[: i + 1])
+def _set_path(data: Any, key: str, value: Any, variant: str) -> tuple[PathT, str | None]:
+    """Set `data[path] = value`; return the resolved path, or an error when it does not exist."""
+    if not key or any(not part for part in key.split(".")):
+        return (), f"no such path '{key}' (expected dotted keys such as actors.ID.forces.reserve)"
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+    node, done = data, []
+    for part in parts[:-1]:
+        node, resolved, err = _step(node, part, done)
         if err:
-            return err
+            return (), err
+        done.append(resolved)
     last = parts[-1]
     if isinstance(node, list):
         if not isinstance(last, int) or not 0 <= last < len(node):
-            return f"no such path '{key}' (list index {last} out of range 0..{len(node) - 1})"
-    elif not isinstance(node, dict):
-        return f"no such path '{key}' ({dotted(tuple(parts[:-1]))} is not a mapping)"
-    old = node[last] if isinstance(node, list) or last in node else None
-    node[last] = _fact_override(old, value, variant)  # type: ignore[index]
-    return None
+            return (), (f"no such path '{key}' (list index {last} out of range "
+                        f"0..{len(node) - 1})")
+        old = node[last]
+    elif isinstance(node, dict):
+        last = str(last)  # mapping keys are strings, even ids that look like numbers
+        old = node.get(last)
+    else:
+        return (), f"no such path '{key}' ({dotted(tuple(done)) or 'the file'} is not a mapping)"
+    target = (*done, last)
+    node[last] = _override(old, value, variant, target)  # type: ignore[index]
+    return target, None
 
 
-def _step(node: Any, part: str | int, so_far: list[str | int]) -> tuple[Any, str | None]:
-    if isinstance(node, dict) and part in node:
-        return node[part], None
+def _step(node: Any, part: str | int, done: list[Any]) -> tuple[Any, Any, str | None]:
+    if isinstance(node, dict) and str(part) in node:
+        return node[str(part)], str(part), None
     if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part], None
+        return node[part], part, None
+    so_far = dotted((*done, part))
     if isinstance(node, dict):
         near = get_close_matches(str(part), [str(k) for k in node], n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
-        return None, f"no such path '{dotted(tuple(so_far))}'{hint}"
-    return None, f"no such path '{dotted(tuple(so_far))}'"
+        return None, part, f"no such path '{so_far}'{hint}"
+    if isinstance(node, list):
+        return None, part, f"no such path '{so_far}' (list index out of range 0..{len(node) - 1})"
+    return None, part, f"no such path '{so_far}'"
 
 
-def _fact_override(old: Any, value: Any, variant: str) -> Any:
-    """A plain number replacing a sourced fact keeps a note of where the number came from."""
+def _override(old: Any, value: Any, variant: str, target: PathT) -> Any:
+    """The value a variant puts at `target`.
+
+    A plain number put where the schema expects a fact is the analyst's what-if, so it becomes
+    an assumption that names the variant (replacing any source the base fact had).
+    """
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if is_number and isinstance(old, dict) and "value" in old:
+    if is_number and model_at(target) is Fact:
         return {"value": value, "assumption": True, "note": f"set by variant '{variant}'"}
     return value
 
@@ -194,6 +282,32 @@ def _fact_override(old: Any, value: Any, variant: str) -> Any:
 # Turning pydantic errors into located, actionable lines
 # --------------------------------------------------------------------------------------------
 
+_ID_RULE = "allowed: lower-case letters, digits, '-' and '_', starting with a letter or digit"
+
+# pydantic error type -> our wording; "{got}" is the offending value.
+_PLAIN = {
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected text",
+    "date_type": "expected a date YYYY-MM-DD",
+    "date_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date YYYY-MM-DD",
+    "date_from_datetime_inexact": "expected a date YYYY-MM-DD",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list of two ids",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+}
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
+           "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}
+
 
 def _at(located: Located, path: PathT, message: str) -> Problem:
     pos: Pos = located.pos(path)
@@ -201,86 +315,55 @@ def _at(located: Located, path: PathT, message: str) -> Problem:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
     if isinstance(value, dict):
-        text = "a mapping"
-    elif isinstance(value, list):
-        text = "a list"
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = "null" if value is None else repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _problem_from_pydantic(err: Any, located: Located) -> Problem:
     loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
-    kind, msg, value = err["type"], err["msg"], err.get("input")
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    got = f"(got {_show(value)})"
+    if loc and loc[-1] == "[key]":  # a mapping key that is not a valid id
+        return _at(located, loc[:-1], f"not a valid id (got {_show(value)}; {_ID_RULE})")
     if kind == "missing":
-        what = _field_description(_model_at(loc[:-1]), str(loc[-1]))
-        file, line, col = _pos_tuple(located, loc[:-1])
-        return Problem(file, line, col, dotted(loc), f"missing required field{what}")
+        if isinstance(loc[-1], int):
+            return _at(located, loc[:-1], f"expected two ids (got {loc[-1]})")
+        what = _field_description(model_at(loc[:-1]), str(loc[-1]))
+        p = located.pos(loc[:-1])
+        return Problem(p.file, p.line, p.col, dotted(loc), f"missing required field{what}")
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(_model_at(loc[:-1]))
+        allowed = _allowed_fields(model_at(loc[:-1]))
         near = get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""
         return _at(located, loc, f"unknown field '{loc[-1]}' ({hint}allowed: {', '.join(allowed)})")
-    if kind == "model_type" and _model_at(loc) is Fact:
-        return _at(located, loc, "expected a number or a fact {value, low, high, source, ...} "
-                   f"(got {_show(value)})")
-    if kind in ("model_type", "dict_type"):
-        return _at(located, loc, f"expected a mapping (got {_show(value)})")
+    if kind in ("model_type", "model_attributes_type") and model_at(loc) is Fact:
+        return _at(located, loc, f"expected a number or a fact {{value, low, high, source, ...}} "
+                   f"{got}")
     if kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        return _at(located, loc, f"not an allowed value (got {_show(value)}; allowed {expected})")
-    text = msg.removeprefix("Value error, ")
+        return _at(located, loc, f"not an allowed value (got {_show(value)}; "
+                   f"allowed {ctx.get('expected', '')})")
+    if kind == "string_pattern_mismatch":
+        return _at(located, loc, f"not a valid id (got {_show(value)}; {_ID_RULE})")
+    if kind in _BOUNDS:
+        key, op = _BOUNDS[kind]
+        return _at(located, loc, f"must be {op} {ctx.get(key)} {got}")
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        least = "at least" if kind == "too_short" else "at most"
+        if loc and loc[-1] == "between":
+            return _at(located, loc, f"expected two ids (got {ctx.get('actual_length')})")
+        return _at(located, loc, f"expected {least} {n} item{'s' if n != 1 else ''} "
+                   f"(got {ctx.get('actual_length')})")
+    if kind in _PLAIN:
+        return _at(located, loc, f"{_PLAIN[kind]} {got}")
+    text = err["msg"].removeprefix("Value error, ")
     if kind != "value_error" and "(got" not in text:
-        text = f"{text[0].lower()}{text[1:]} (got {_show(value)})"
+        text = f"{text[0].lower()}{text[1:]} {got}"
     return _at(located, loc, text)
-
-
-def _pos_tuple(located: Located, path: PathT) -> tuple[str, int, int]:
-    p = located.pos(path)
-    return p.file, p.line, p.col
-
-
-def _model_at(loc: PathT) -> type[BaseModel] | None:
-    """The pydantic model class found at `loc` inside a Scenario, if any."""
-    tp: Any = Scenario
-    for key in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = _field_by_name(tp, str(key))
-            if field is None:
-                return None
-            tp = field.annotation
-        elif get_origin(tp) is dict:
-            tp = get_args(tp)[1]
-        elif get_origin(tp) in (list, tuple):
-            tp = get_args(tp)[0]
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _unwrap(tp: Any) -> Any:
-    """Strip Optional[...] and Annotated[...] to the type underneath."""
-    while True:
-        if hasattr(tp, "__metadata__"):
-            tp = get_args(tp)[0]
-            continue
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if get_origin(tp) is not None and len(args) == 1 and get_origin(tp) not in (list, dict):
-            tp = args[0]
-            continue
-        if str(get_origin(tp)) in ("typing.Union", "<class 'types.UnionType'>") and len(args) == 1:
-            tp = args[0]
-            continue
-        return tp
-
-
-def _field_by_name(model: type[BaseModel], name: str) -> Any:
-    for fname, info in model.model_fields.items():
-        if (info.alias or fname) == name or fname == name:
-            return info
-    return None
 
 
 def _allowed_fields(model: type[BaseModel] | None) -> list[str]:
@@ -290,7 +373,7 @@ def _allowed_fields(model: type[BaseModel] | None) -> list[str]:
 
 
 def _field_description(model: type[BaseModel] | None, name: str) -> str:
-    info = _field_by_name(model, name) if model else None
+    info = field_named(model, name)[1] if model else None
     return f" ({info.description})" if info is not None and info.description else ""
 
 
@@ -300,6 +383,31 @@ def _field_description(model: type[BaseModel] | None, name: str) -> str:
 
 
 def dump_scenario(scenario: Scenario) -> str:
-    """YAML text that loads back into an equal Scenario."""
-    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    """YAML text that loads back into an equal Scenario.
+
+    Defaults are left out, a fact that is only a value is written as a plain number, and
+    dates stay YAML dates, so the text reads like a hand-written file.
+    """
+    data = scenario.model_dump(mode="python", by_alias=True, exclude_defaults=True)
+    return yaml.dump(_compact(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """A safe dumper that also writes enum members and tuples (as text and lists)."""
+
+
+_Dumper.add_multi_representer(StrEnum, lambda d, v: d.represent_str(str(v)))
+_Dumper.add_representer(tuple, lambda d, v: d.represent_list(list(v)))
+
+
+def _compact(node: Any) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"value"}:  # a fact with nothing but its value
+            return _compact(node["value"])
+        return {k: _compact(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_compact(v) for v in node]
+    if isinstance(node, float) and node.is_integer() and abs(node) < 2**53:
+        return int(node)
+    return node

@@ -26,7 +26,10 @@ from pydantic import (
 class Frozen(BaseModel):
     """Base of every scenario object: immutable, unknown fields rejected, fields documented."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # NaN and infinity are never meaningful here and slip past every range check.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from sim.errors import Problem, ScenarioError
 
 Key = str | int
+MAX_NODES = 100_000
+"""Most values one file may hold once aliases are expanded (a real scenario has a few thousand)."""
 PathT = tuple[Key, ...]
 
 
@@ -52,18 +54,45 @@ class _Walker:
         self.positions: dict[PathT, Pos] = {}
         self.problems: list[Problem] = []
         self.constructor = SafeConstructor()
+        self.count = 0
+        self.open: set[int] = set()  # ids of the collection nodes being walked (cycle guard)
 
     def here(self, node: Node) -> Pos:
         return Pos(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def walk(self, node: Node, path: PathT) -> Any:
         self.positions[path] = self.here(node)
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
-            return [self.walk(child, (*path, i)) for i, child in enumerate(node.value)]
+        self.count += 1
+        if self.count > MAX_NODES:
+            # Aliases can expand a small file into billions of values ("billion laughs").
+            raise ScenarioError([self._at(node, path, f"too many values (more than {MAX_NODES}; "
+                                          "aliases expanding without end?)")])
+        if id(node) in self.open:
+            raise ScenarioError([self._at(node, path, "an alias refers to itself (a YAML "
+                                          "anchor inside its own value)")])
+        if isinstance(node, MappingNode | SequenceNode):
+            self.open.add(id(node))
+            try:
+                if isinstance(node, MappingNode):
+                    return self._mapping(node, path)
+                return [self.walk(child, (*path, i)) for i, child in enumerate(node.value)]
+            finally:
+                self.open.discard(id(node))
         assert isinstance(node, ScalarNode)
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: ScalarNode, path: PathT) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            # e.g. `2020-13-01` looks like a date to YAML but is not one.
+            kind = {"timestamp": "date", "int": "whole number", "float": "number"}.get(
+                node.tag.rsplit(":", 1)[-1], "value"
+            )
+            detail = getattr(exc, "problem", None) or str(exc)
+            self._problem(node, path, f"not a valid {kind}: {detail} (got {node.value!r}; "
+                          "quote it if it is text)")
+            return node.value
 
     def _mapping(self, node: MappingNode, path: PathT) -> dict[Any, Any]:
         self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
@@ -90,9 +119,12 @@ class _Walker:
         self.positions.pop((*path, "<key>"), None)
         return out
 
-    def _problem(self, node: Node, path: PathT, message: str) -> None:
+    def _at(self, node: Node, path: PathT, message: str) -> Problem:
         p = self.here(node)
-        self.problems.append(Problem(p.file, p.line, p.col, dotted(path), message))
+        return Problem(p.file, p.line, p.col, dotted(path), message)
+
+    def _problem(self, node: Node, path: PathT, message: str) -> None:
+        self.problems.append(self._at(node, path, message))
 
 
 def dotted(path: PathT) -> str:
@@ -124,6 +156,9 @@ def load_text_with_positions(text: str, name: str) -> Located:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(name, 0, 0, "", f"malformed YAML: {exc}")]) from None
+    if not nodes:
+        raise ScenarioError([Problem(name, 1, 1, "", "the file is empty (expected a scenario: "
+                                     "a mapping of sections)")])
     if len(nodes) != 1:
         raise ScenarioError(
             [Problem(name, 1, 1, "", f"expected one YAML document (got {len(nodes)})")]

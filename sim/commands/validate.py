@@ -1,9 +1,12 @@
-"""geosim validate FILE...: check scenario files, print one summary line per valid file."""
+"""geosim validate FILE...: check scenario files, print one summary line per valid file.
+
+Every problem of every invalid file is printed (one line each, `FILE:LINE:COL: path: message`)
+and the exit status is 2; valid files still get their summary line.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from sim.errors import ScenarioError
 from sim.loader import load
@@ -13,6 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
     p.add_argument("--variant", help="also apply this variant before checking")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also report every fact written in a file with neither `source:` nor "
+        "`assumption: true`",
+    )
     p.set_defaults(handler=run)
 
 
@@ -20,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     failed: list[ScenarioError] = []
     for f in args.files:
         try:
-            loaded = load(f, args.variant)
+            loaded = load(f, args.variant, strict=args.strict)
         except ScenarioError as exc:
             failed.append(exc)
             continue
