@@ -1,0 +1,107 @@
+"""sim.results: the results folder round trip, atomic parts, manifest upkeep, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import results
+from sim.errors import ResultsError
+
+
+def _batch(start, stop, fail=()):
+    reps = np.arange(start, stop, dtype=np.int64)
+    runs = pd.DataFrame({"rep": reps, "status": ["error" if r in fail else "ok" for r in reps],
+                         "error": ["boom" if r in fail else "" for r in reps],
+                         "out:x": reps * 1.5})
+    days = np.array([0, 5], dtype=np.int32)
+    strength = pd.DataFrame({"rep": np.repeat(reps, 2), "day": np.tile(days, len(reps)),
+                             "red": np.float32(1.0)})
+    return runs, {"strength": strength}
+
+
+def test_round_trip_in_any_batch_order_keeps_types(tmp_path):
+    w = results.ResultsWriter.create(tmp_path / "r", {"runs_planned": 6, "seed": 1})
+    assert json.loads((tmp_path / "r/manifest.json").read_text())["status"] == "running"
+    for index, (a, b) in [(1, (3, 6)), (0, (0, 3))]:
+        runs, series = _batch(a, b, fail={4})
+        w.write_batch(index, runs, series, seconds=0.5)
+    w.finish("complete", 1.25)
+    r = results.load_results(tmp_path / "r")
+    assert r.runs["rep"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert r.runs["rep"].dtype == np.int64
+    assert r.series["strength"]["red"].dtype == np.float32
+    assert r.series["strength"]["day"].dtype == np.int32
+    assert r.series["strength"]["rep"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    m = r.manifest
+    assert (m["runs_completed"], m["runs_failed"], m["status"]) == (5, 1, "complete")
+    assert m["batches_done"] == [0, 1]
+    assert m["timings"]["batches"] == {"00000": 0.5, "00001": 0.5}
+    assert m["timings"]["total"] == 1.25
+    assert sorted(p.name for p in (tmp_path / "r/runs").iterdir()) == [
+        "part-00000.parquet", "part-00001.parquet"]  # no temporary files left behind
+
+
+def test_manifest_is_updated_after_each_batch(tmp_path):
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    m = results.read_manifest(tmp_path)
+    assert m["runs_completed"] == 3 and m["batches_done"] == [0] and m["status"] == "running"
+
+
+def test_series_parts_without_their_runs_part_are_ignored(tmp_path):
+    # A run killed between a batch's series part and its runs part: the batch is not done.
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    _, series = _batch(3, 6)
+    series["strength"].to_parquet(tmp_path / "series/strength/part-00001.parquet")
+    assert results.completed_batches(tmp_path) == {0}
+    assert results.ResultsReader(tmp_path).series("strength")["rep"].max() == 2
+
+
+def test_reopen_recounts_from_the_parts_on_disk(tmp_path):
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
+    w.write_batch(0, *_batch(0, 3, fail={1}), seconds=0.1)
+    m = results.read_manifest(tmp_path)
+    m["runs_completed"] = 99  # as if the manifest were stale (killed before its update)
+    (tmp_path / "manifest.json").write_text(json.dumps(m))
+    w2 = results.ResultsWriter.reopen(tmp_path)
+    assert (w2.manifest["runs_completed"], w2.manifest["runs_failed"]) == (2, 1)
+
+
+def test_create_refuses_a_folder_that_holds_results(tmp_path):
+    results.ResultsWriter.create(tmp_path, {"runs_planned": 1})
+    with pytest.raises(ResultsError, match="already holds results.*--resume"):
+        results.ResultsWriter.create(tmp_path, {"runs_planned": 1})
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda p: None, "no such results folder"),
+    (lambda p: p.mkdir(), "not a results folder"),
+    (lambda p: (p.mkdir(), (p / "manifest.json").write_text("{not json")), "unreadable manifest"),
+    (lambda p: (p.mkdir(), (p / "manifest.json").write_text("{}")), "not a geosim manifest"),
+])
+def test_bad_folders_raise_one_line_results_errors(tmp_path, setup, message):
+    folder = tmp_path / "x"
+    setup(folder)
+    with pytest.raises(ResultsError, match=message) as exc:
+        results.load_results(folder)
+    assert "\n" not in str(exc.value)
+
+
+def test_a_corrupt_part_is_a_results_error(tmp_path):
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 3})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    (tmp_path / "runs/part-00000.parquet").write_bytes(b"garbage")
+    with pytest.raises(ResultsError, match="part-00000.parquet: unreadable part"):
+        results.load_results(tmp_path)
+
+
+def test_default_dir_follows_the_contract(tmp_path):
+    when = dt.datetime(2026, 1, 2, 3, 4, 5)
+    assert results.default_dir("results", "iraq", 7, when).as_posix() == \
+        "results/iraq/20260102-030405-7"
