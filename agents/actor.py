@@ -1,0 +1,57 @@
+"""Mesa agents for the actors of a scenario: states, armed groups and organisations.
+
+An ActorAgent is one actor across all R replications: its state lives in the model's arrays
+(row `index` of every (R, A, ...) array), so one agent call decides for every replication at
+once. The agent holds its identity, goals and relations and chooses its action each step with
+the logit policy of sim.rules.decisions; a wargame team can override that choice with orders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.rules.decisions import HOLD, logit_choice
+from sim.schema import Actor
+
+if TYPE_CHECKING:
+    from sim.engine import GeoModel
+    from sim.rules.decisions import Options
+
+
+class ActorAgent(mesa.Agent):
+    """A state, armed group or organisation, vectorised over replications."""
+
+    model: GeoModel
+
+    def __init__(self, model: GeoModel, index: int, actor_id: str, spec: Actor):
+        super().__init__(model)
+        self.index = index
+        self.actor_id = actor_id
+        self.spec = spec
+        # Orders from a wargame team for the coming step: region index to attack, or HOLD.
+        self.orders: int | None = None
+        self.target = np.full(model.R, HOLD, dtype=np.int64)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def decide(self, options: Options, u: np.ndarray) -> None:
+        """Choose this step's target region (or HOLD) in every replication."""
+        a = self.index
+        if self.orders is not None:
+            legal = options.legal[:, a, self.orders] if self.orders >= 0 else True
+            self.target = np.where(legal, self.orders, HOLD).astype(np.int64)
+            return
+        beta = self.model.p["rationality"][:, a]
+        self.target = logit_choice(
+            options.utility[:, a, :], options.legal[:, a, :], options.hold_utility[:, a], beta, u
+        )
+
+    def strength(self) -> np.ndarray:
+        """(R,) personnel in all regions plus reserve."""
+        s = self.model.state
+        return s.F[:, self.index, :].sum(axis=1) + s.reserve[:, self.index]

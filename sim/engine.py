@@ -1,0 +1,635 @@
+"""The conflict model: a Mesa model whose state is arrays over R replications.
+
+`GeoModel.step()` runs one scenario step (e.g. a day) in seven documented phases (see
+docs/model.md): 1 economy, 2 support and events, 3 decisions, 4 movement, 5 combat and air
+strikes, 6 morale and rout, 7 control and bookkeeping. Rules are pure functions in
+sim/rules/; this module orders them and applies their results to the state.
+
+`simulate()` runs a batch of replications and returns tidy tables (the engine contract in
+docs/architecture.md); `run_single()` runs one replication with a narrative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import Network
+
+from agents.actor import ActorAgent
+from sim import narrative
+from sim.compile import STANCE_CODES, SUPPORT_CODES, Compiled, compile_scenario
+from sim.constants import DEFAULT, ModelConstants
+from sim.outcomes import measure_outcomes, snapshot_days
+from sim.rules import combat as cb
+from sim.rules.conditions import holds
+from sim.rules.decisions import HOLD, Options, enemy_power, reach
+from sim.rules.economy import economy_step
+from sim.rules.morale import morale_update, routs
+from sim.rules.movement import redeploy, retreat_destination
+from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
+from sim.sampling import Purpose, rep_keys, sample_facts, uniforms
+from sim.schema import Scenario, Stance
+from sim.state import State, initial_state
+
+FRIENDLY = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
+
+
+@dataclass
+class DayLog:
+    """What happened in a step, for the narrative and the wargame's turn report (R=1 only)."""
+
+    lines: list[str] = field(default_factory=list)
+
+
+class GeoModel(mesa.Model):
+    """Actors with resources, alliances and goals on a network of regions.
+
+    Args:
+        scenario: a validated scenario (variant already applied).
+        reps: global indices of the replications to run together (default: [0]).
+        seed: the root seed; replication k's randomness depends only on (seed, k).
+        days: horizon override (default: the scenario's horizon_days).
+        design: "mc" or "lhs" sampling of uncertain facts.
+        n_total: total replications of the run (needed by lhs).
+        constants: engine constants (docs/model.md).
+        narrate: keep a dated narrative (only sensible for one replication).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        reps: np.ndarray | list[int] | None = None,
+        seed: int = 0,
+        days: int | None = None,
+        design: str = "mc",
+        n_total: int | None = None,
+        constants: ModelConstants = DEFAULT,
+        combat_constants: cb.CombatConstants | None = None,
+        narrate: bool = False,
+        compiled: Compiled | None = None,
+    ):
+        super().__init__(rng=seed)
+        self.sc = scenario
+        self.c = compiled or compile_scenario(scenario)
+        self.k = constants
+        self.cc = combat_constants or cb.load_constants()
+        self.reps = np.asarray([0] if reps is None else reps, dtype=np.int64)
+        self.R = len(self.reps)
+        self.seed = int(seed)
+        self.horizon = int(days if days is not None else scenario.scenario.horizon_days)
+        self.step_days = scenario.scenario.step_days
+        self.keys = rep_keys(seed, self.reps)
+        self.samples = sample_facts(self.c.uncertain, seed, self.reps, self.keys, design, n_total)
+        self.p = self.c.params(self.samples)
+        self.state: State = initial_state(self.c, self.p)
+        self.reach = reach(self.c.adj)
+        self.space = self._network()
+        self.actors = [
+            ActorAgent(self, i, aid, spec) for i, (aid, spec) in enumerate(scenario.actors.items())
+        ]
+        self.narrate = narrate
+        self.log = narrative.Narrator(self) if narrate else None
+        self.air_for = np.zeros((self.R, self.c.A))
+        self.intel_bonus = np.zeros((self.R, self.c.A))
+        self.territory0 = territory(self)
+        self.snapshots: dict[int, dict[str, np.ndarray]] = {}
+        self._snapshot_days = snapshot_days(self.c.outcomes, self.horizon)
+
+    # ---------------------------------------------------------------------------- structure
+
+    def _network(self) -> Network:
+        """Regions and links as Mesa's network space (positions: lon/lat, no random layout)."""
+        graph = nx.Graph()
+        for i, (gid, r) in enumerate(self.sc.regions.items()):
+            graph.add_node(i, id=gid, name=r.name)
+        for link in self.sc.links:
+            i = self.c.region_ids.index(link.between[0])
+            j = self.c.region_ids.index(link.between[1])
+            graph.add_edge(i, j, km=link.km)
+        layout = {i: (r.lon, r.lat) for i, r in enumerate(self.sc.regions.values())}
+        return Network(graph, layout=layout, random=self.random)
+
+    @property
+    def day(self) -> int:
+        return self.state.day
+
+    def power(self) -> np.ndarray:
+        s = self.state
+        return cb.combat_power(s.F, s.readiness[:, :, None], s.quality[:, :, None], s.morale,
+                               self.cc)
+
+    def friendly(self) -> np.ndarray:
+        """(R, A, A) bool: same actor, alliance or cooperation."""
+        st = self.state.stance
+        return (st == FRIENDLY[0]) | (st == FRIENDLY[1])
+
+    def friendly_ground(self) -> np.ndarray:
+        """(R, A, G) bool: regions held by the actor or a friend."""
+        s = self.state
+        holder = np.clip(s.control, 0, None)
+        fr = np.take_along_axis(self.friendly(), holder[:, None, :].repeat(self.c.A, 1), axis=2)
+        return fr & (s.control >= 0)[:, None, :]
+
+    # ---------------------------------------------------------------------------- the step
+
+    def step(self) -> None:
+        """Advance every replication by one scenario step (phases 1-7)."""
+        s = self.state
+        d = self.step_days
+        self._economy(d)
+        self._support_and_events()
+        options = self._options()
+        u = uniforms(self.keys, s.day, Purpose.DECISION, self.c.A)
+        for agent in self.actors:
+            agent.decide(options, u[:, agent.index])
+        self._movement()
+        loss_today = np.zeros_like(s.F)
+        self._air_strikes(loss_today)
+        self._combat(options, loss_today)
+        self._morale_and_rout(loss_today)
+        self._control()
+        s.day += d
+
+    def run(self, on_step: Any = None) -> None:
+        """Run to the horizon; `on_step(model)` is called after day 0 and every step."""
+        if on_step:
+            on_step(self)
+        while self.state.day < self.horizon:
+            self.step()
+            if self.state.day in self._snapshot_days:
+                self.snapshots[self.state.day] = self.current_snapshot()
+            if on_step:
+                on_step(self)
+
+    def current_snapshot(self) -> dict[str, np.ndarray]:
+        """What outcomes measure: control, territory, strength and losses now."""
+        s = self.state
+        return {"control": s.control.copy(), "territory": territory(self),
+                "strength": s.strength(), "losses": s.losses.copy()}
+
+    # Phase 1 ---------------------------------------------------------------------------
+
+    def _economy(self, days: int) -> None:
+        s, p = self.state, self.p
+        s.funds, recruits = economy_step(s.funds, p["income"], p["upkeep"], s.strength(),
+                                         p["recruit"], days)
+        s.reserve += recruits
+
+    # Phase 2 ---------------------------------------------------------------------------
+
+    def _support_and_events(self) -> None:
+        s, c = self.state, self.c
+        self.air_for[:] = 0.0
+        self.intel_bonus[:] = 0.0
+        threat = None
+        for j, sup in enumerate(c.supports):
+            active = np.full(self.R, sup.start <= s.day <= sup.end)
+            if sup.condition is not None and active.any():
+                active &= holds(sup.condition, s, c)
+            if not active.any():
+                continue
+            amount = self.p[sup.amount]
+            if sup.kind == SUPPORT_CODES["troops"]:
+                if threat is None:
+                    threat = self._threat()
+                self._deliver_troops(j, sup, amount, active, threat)
+            elif sup.kind == SUPPORT_CODES["air_strikes"]:
+                self.air_for[:, sup.receiver] += np.where(active, amount, 0.0)
+            elif sup.kind == SUPPORT_CODES["intelligence"]:
+                self.intel_bonus[:, sup.receiver] += np.where(active, amount, 0.0)
+            else:
+                s.funds[:, sup.receiver] += np.where(active, amount * self.step_days, 0.0)
+        self._events()
+
+    def _deliver_troops(self, j: int, sup: Any, amount: np.ndarray, active: np.ndarray,
+                        threat: np.ndarray) -> None:
+        s = self.state
+        arrive = troop_delivery(amount, s.sent[:, j], sup.ramp, active)
+        if sup.region >= 0:
+            dest = np.full(self.R, sup.region)
+        else:  # the receiver's most threatened region it holds
+            ground = self.friendly_ground()[:, sup.receiver, :]
+            dest = np.where(ground, threat[:, sup.receiver, :], -1.0).argmax(axis=1)
+        s.F[np.arange(self.R), sup.giver, dest] += arrive
+        s.sent[:, j] += arrive
+        if self.log:
+            self.log.arrival(sup, arrive, dest)
+
+    def _events(self) -> None:
+        s, c = self.state, self.c
+        if not c.events:
+            return
+        u = uniforms(self.keys, s.day, Purpose.EVENT, len(c.events))
+        for e, ev in enumerate(c.events):
+            due = ~s.event_done[:, e]
+            if ev.day >= 0:
+                due &= (s.day <= ev.day < s.day + self.step_days)
+            if ev.condition is not None and due.any():
+                due &= holds(ev.condition, s, c)
+            if not due.any():
+                continue
+            s.event_done[:, e] |= due
+            fire = due & (u[:, e] < self.p[ev.probability])
+            if fire.any():
+                for eff in ev.effects:
+                    self._apply_effect(eff, fire)
+                if self.log:
+                    self.log.event(ev)
+
+    def _apply_effect(self, eff: Any, fire: np.ndarray) -> None:
+        s, r = self.state, np.nonzero(fire)[0]
+        amt = self.p[eff.amount][r] if eff.amount else None
+        if eff.kind == "reinforce":
+            s.F[r, eff.actor, eff.region] += amt
+        elif eff.kind == "morale":
+            s.morale[r, eff.actor, :] = np.clip(s.morale[r, eff.actor, :] + amt[:, None], 0, 1)
+            s.morale0[r, eff.actor] = np.clip(s.morale0[r, eff.actor] + amt, 0, 1)
+        elif eff.kind == "readiness":
+            s.readiness[r, eff.actor] = np.clip(s.readiness[r, eff.actor] + amt, 0, 1)
+        elif eff.kind == "funds":
+            s.funds[r, eff.actor] = np.maximum(s.funds[r, eff.actor] + amt, 0)
+        elif eff.kind == "air_capacity":
+            s.air[r, eff.actor] = np.maximum(s.air[r, eff.actor] + amt, 0)
+        elif eff.kind == "set_stance":
+            s.stance[r, eff.actor, eff.other] = eff.stance
+            s.stance[r, eff.other, eff.actor] = eff.stance
+        elif eff.kind == "handover":
+            self._set_control(r, np.full(len(r), eff.region), eff.actor)
+        elif eff.kind == "air_strike":
+            present = s.F[r, :, eff.region] * (np.arange(self.c.A) == eff.other)
+            lost = air_strike_losses(amt, s.intel[r, eff.actor], present, self.k.kills_per_sortie)
+            s.F[r, :, eff.region] -= lost
+            s.losses[r] += lost
+
+    # Phase 3 ---------------------------------------------------------------------------
+
+    def _threat(self) -> np.ndarray:
+        """(R, A, G) enemy power in each region and its neighbours."""
+        ep = enemy_power(self.power(), self.state.war())
+        return ep @ self.reach
+
+    def _air_pool(self) -> np.ndarray:
+        return self.state.air + self.air_for
+
+    def _options(self) -> Options:
+        s, c, k = self.state, self.c, self.k
+        P = self.power()
+        war = s.war()
+        ep = enemy_power(P, war)
+        att_power = k.commit_share * (P @ self.reach)
+        att_pers = k.commit_share * (s.F @ self.reach)
+        holder = np.clip(s.control, 0, None)
+        enemy_held = np.take_along_axis(war, holder[:, None, :].repeat(c.A, 1), axis=2)
+        enemy_held &= (s.control >= 0)[:, None, :]
+        strength = s.strength()
+        lost_share = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
+                               where=s.strength0 > 0)
+        exhausted = lost_share >= self.p["cas_tol"]
+        legal = ((ep > 0) | enemy_held) & (att_pers >= k.min_attack_personnel)
+        legal &= ~exhausted[:, :, None]
+        air = self._air_pool()
+        enemy_air = np.einsum("rab,rb->ra", war.astype(float), air)
+        air_sup = air_superiority(air, enemy_air, k.air_reference)
+        intel = np.minimum(s.intel + self.intel_bonus, 1.0)
+        enemy_intel = np.where(war, intel[:, None, :], 0.0).max(axis=2)
+        surprise = 0.5 * (intel - enemy_intel)
+        p = cb.win_probability(att_power, ep, s.posture[:, None, :], c.terrain[None, None, :],
+                               False, air_sup[:, :, None], surprise[:, :, None], self.cc)
+        def_pers = np.einsum("rab,rbg->rag", war.astype(float), s.F)
+        att_loss, _ = cb.daily_losses(att_pers, def_pers, att_power, ep, False, self.cc, 0.5)
+        loss_share = np.divide(att_loss, strength[:, :, None], out=np.zeros_like(att_loss),
+                               where=strength[:, :, None] > 0)
+        tol_left = np.maximum(self.p["cas_tol"] - lost_share, 0.02)
+        value = (c.goals[None] + 0.5 * self.p["value"][:, None, :]
+                 / self.p["value"].mean(axis=1)[:, None, None])
+        value = value + np.take_along_axis(
+            np.broadcast_to(c.hostility_goal, (self.R, c.A, c.A)),
+            holder[:, None, :].repeat(c.A, 1), axis=2) * enemy_held
+        utility = p * value - k.loss_aversion * loss_share / tol_left[:, :, None]
+        hold = k.hold_utility * (1.0 - self.p["aggression"])
+        return Options(att_power, att_pers, ep, legal, utility, hold, p)
+
+    # Phase 4 ---------------------------------------------------------------------------
+
+    def _movement(self) -> None:
+        s, k = self.state, self.k
+        attacking = np.stack([a.target for a in self.actors], axis=1) != HOLD  # (R, A)
+        threat = self._threat()
+        ground = self.friendly_ground()
+        can_enter = (ground & self.c.entry[None]).any(axis=2)
+        F_new, reserve_new = redeploy(s.F, s.reserve, threat, ground, can_enter, self.c.goals,
+                                      k.redeploy_rate, k.reserve_rate, k.rear_keep)
+        # Forces committed to an attack this step do not also redeploy.
+        keep = attacking[:, :, None]
+        s.F = np.where(keep, s.F, F_new)
+        s.reserve = np.where(attacking, s.reserve, reserve_new)
+
+    # Phase 5 ---------------------------------------------------------------------------
+
+    def _air_strikes(self, loss_today: np.ndarray) -> None:
+        """Each actor's sorties (own + allied support) hit the enemy force nearest its ground."""
+        s, c, k = self.state, self.c, self.k
+        sorties = self._air_pool()
+        if not (sorties > 0).any():
+            return
+        war = s.war()
+        ground = self.friendly_ground() | (s.F > 0)
+        near = (ground.astype(float) @ self.reach) > 0  # (R, A, G) regions in reach of ground
+        ep = enemy_power(self.power(), war)
+        intel = np.minimum(s.intel + self.intel_bonus, 1.0)
+        for a in range(c.A):
+            rows = np.nonzero(sorties[:, a] > 0)[0]
+            if rows.size == 0:
+                continue
+            score = np.where(near[rows, a], ep[rows, a], 0.0)
+            tgt = score.argmax(axis=1)
+            ok = score[np.arange(rows.size), tgt] > 0
+            rows, tgt = rows[ok], tgt[ok]
+            if rows.size == 0:
+                continue
+            present = s.F[rows, :, tgt] * war[rows, a, :]
+            lost = air_strike_losses(sorties[rows, a], intel[rows, a], present,
+                                     k.kills_per_sortie * self.step_days)
+            s.F[rows, :, tgt] -= lost
+            s.losses[rows] += lost
+            loss_today[rows, :, tgt] += lost
+
+    def _combat(self, options: Options, loss_today: np.ndarray) -> None:
+        for agent in self.actors:
+            rows = np.nonzero(agent.target != HOLD)[0]
+            if rows.size:
+                self._battle(agent.index, rows, agent.target[rows], loss_today)
+
+    def _battle(self, a: int, rows: np.ndarray, h: np.ndarray, loss_today: np.ndarray) -> None:
+        """Actor a attacks region h[i] in replication rows[i]: one engagement per step."""
+        s, c, k, cc = self.state, self.c, self.k, self.cc
+        n = rows.size
+        war = s.war()[rows, a, :]  # (n, A) who a fights
+        origins = self.reach[h] > 0  # (n, G)
+        att_pers_g = k.commit_share * s.F[rows, a, :] * origins  # (n, G)
+        att_pers = att_pers_g.sum(axis=1)
+        keep = att_pers >= k.min_attack_personnel * 0.5
+        if not keep.any():
+            return
+        rows, h, war = rows[keep], h[keep], war[keep]
+        att_pers_g, att_pers = att_pers_g[keep], att_pers[keep]
+        mor = (s.morale[rows, a, :] * att_pers_g).sum(1) / np.maximum(att_pers, 1e-9)
+        att_pow = cb.combat_power(att_pers, s.readiness[rows, a], s.quality[rows, a], mor, cc)
+        def_pers_b = s.F[rows, :, h] * war  # (n, A)
+        def_pow_b = cb.combat_power(def_pers_b, s.readiness[rows], s.quality[rows],
+                                    s.morale[rows, :, h], cc)
+        def_pers, def_pow = def_pers_b.sum(1), def_pow_b.sum(1)
+        air = self._air_pool()[rows]
+        air_sup = air_superiority(air[:, a], (air * war).sum(1), k.air_reference)
+        intel = np.minimum(s.intel + self.intel_bonus, 1.0)[rows]
+        surprise = 0.5 * (intel[:, a] - np.where(war, intel, 0.0).max(1))
+        river = self._river(rows, a, h)
+        u = uniforms(self.keys[rows], s.day, Purpose.COMBAT_WIN, c.A)[:, a]
+        un = uniforms(self.keys[rows], s.day, Purpose.COMBAT_NOISE_ATT, c.A)[:, a]
+        ud = uniforms(self.keys[rows], s.day, Purpose.COMBAT_NOISE_DEF, c.A)[:, a]
+        res = cb.adjudicate(att_pers, def_pers, att_pow, def_pow, s.posture[rows, h],
+                            c.terrain[h], river, air_sup, surprise, cc, u, un, ud)
+        att_loss = res.att_loss * min(self.step_days, 3)
+        def_loss = res.def_loss * min(self.step_days, 3)
+        # Losses fall on each origin and each defender in proportion to what it committed.
+        a_share = att_pers_g / np.maximum(att_pers, 1e-9)[:, None]
+        a_lost = np.minimum(att_loss[:, None] * a_share, s.F[rows, a, :])
+        s.F[rows, a, :] -= a_lost
+        d_share = def_pers_b / np.maximum(def_pers, 1e-9)[:, None]
+        d_lost = np.minimum(def_loss[:, None] * d_share, s.F[rows, :, h])
+        s.F[rows, :, h] -= d_lost
+        s.losses[rows, a] += a_lost.sum(1)
+        s.losses[rows] += d_lost
+        loss_today[rows, a, :] += a_lost
+        loss_today[rows, :, h] += d_lost
+        if self.log:
+            self.log.battle(a, int(h[0]), res, att_pers[0], def_pers[0], def_pers_b[0],
+                            float(s.posture[rows[0], h[0]]), float(air_sup[0]),
+                            float(surprise[0]), bool(river[0]))
+        self._after_battle(a, rows, h, res.attacker_wins, war, att_pers_g - a_lost)
+
+    def _river(self, rows: np.ndarray, a: int, h: np.ndarray) -> np.ndarray:
+        """True where every origin of the attack reaches h across a river."""
+        present = self.state.F[rows, a, :] > 0
+        origins = present & (self.c.adj[h] | (np.arange(self.c.G) == h[:, None]))
+        dry = origins & ~self.c.river[h]
+        return origins.any(1) & ~dry.any(1)
+
+    def _after_battle(self, a: int, rows: np.ndarray, h: np.ndarray, won: np.ndarray,
+                      war: np.ndarray, committed: np.ndarray) -> None:
+        s, k = self.state, self.k
+        s.momentum[rows, a] = 0.7 * s.momentum[rows, a] + 0.3 * np.where(won, 1.0, -1.0)
+        s.momentum[rows] = np.where(war & won[:, None], 0.7 * s.momentum[rows] - 0.3,
+                                    s.momentum[rows])
+        s.morale[rows, a, :] += np.where(won, k.victory_boost, -k.defeat_shock)[:, None] * (
+            committed > 0)
+        beaten = war & (s.F[rows, :, h] > 0) & won[:, None]
+        s.morale[rows, :, h] -= k.defeat_shock * beaten
+        np.clip(s.morale, 0.0, 1.0, out=s.morale)
+        w = np.nonzero(won)[0]
+        if w.size == 0:
+            return
+        r, hw = rows[w], h[w]
+        for b in range(self.c.A):
+            leaving = beaten[w, b]
+            if leaving.any():
+                self._retreat(b, r[leaving], hw[leaving])
+        # The attackers' committed survivors advance into the region.
+        moved = committed[w] * (np.arange(self.c.G) != hw[:, None])
+        s.F[r, a, :] -= moved
+        s.F[r, a, hw] += moved.sum(1)
+        self._set_control(r, hw, a)
+
+    def _retreat(self, b: int, rows: np.ndarray, g: np.ndarray) -> None:
+        """Actor b's forces in region g[i] leave it; nowhere to go means dispersed/captured."""
+        s = self.state
+        friendly = self.friendly_ground()[rows, b, :] & (s.control[rows] != -2)
+        dest = retreat_destination(self.c.adj, g, friendly, s.F[rows, b, :])
+        moving = s.F[rows, b, g].copy()
+        s.F[rows, b, g] = 0.0
+        ok = dest >= 0
+        s.F[rows[ok], b, dest[ok]] += moving[ok]
+        s.losses[rows[~ok], b] += moving[~ok]
+
+    def _set_control(self, rows: np.ndarray, g: np.ndarray, a: int) -> None:
+        s = self.state
+        old = s.control[rows, g].copy()
+        change = old != a
+        rows, g, old = rows[change], g[change], old[change]
+        s.control[rows, g] = a
+        s.posture[rows, g] = 0  # a new holder starts with a hasty defence
+        s.held_days[rows, g] = 0
+        s.ever[rows, a, g] = True
+        # Losing a region hurts the loser's morale everywhere, in proportion to its value.
+        lost = old >= 0
+        vshare = self.p["value"][rows, g] / self.p["value"][rows].sum(1)
+        s.morale[rows[lost], old[lost], :] -= (self.k.region_loss_shock * vshare[lost])[:, None]
+        np.clip(s.morale, 0.0, 1.0, out=s.morale)
+        if self.log:
+            self.log.control(rows, g, old, a)
+
+    # Phase 6 ---------------------------------------------------------------------------
+
+    def _morale_and_rout(self, loss_today: np.ndarray) -> None:
+        s, k = self.state, self.k
+        # Remnants of under one person are gone (killed, captured or dispersed).
+        crumbs = (s.F > 0) & (s.F < 1.0)
+        if crumbs.any():
+            s.losses += (s.F * crumbs).sum(axis=2)
+            s.F[crumbs] = 0.0
+        P = self.power()
+        near = enemy_power(P, s.war()) @ self.reach
+        own = P @ self.reach
+        s.morale = morale_update(s.morale, s.morale0, loss_today, s.F, own, near, s.momentum,
+                                 k.morale_recovery * self.step_days, k.loss_shock,
+                                 k.isolation_shock * self.step_days)
+        broken = routs(s.morale, s.F, k.rout_threshold)
+        if not broken.any():
+            return
+        rr, aa, gg = np.nonzero(broken)
+        deserters = s.F[rr, aa, gg] * k.rout_desertion
+        s.F[rr, aa, gg] -= deserters
+        np.add.at(s.losses, (rr, aa), deserters)
+        if self.log:
+            self.log.rout(aa, gg, deserters)
+        for b in np.unique(aa):
+            sel = aa == b
+            self._retreat(int(b), rr[sel], gg[sel])
+        # A broken force regains some composure once out of the fight.
+        s.morale[rr, aa, gg] = s.morale0[rr, aa] * 0.5
+
+    # Phase 7 ---------------------------------------------------------------------------
+
+    def _control(self) -> None:
+        """Empty regions pass to the enemy present or adjacent; quiet holding fortifies."""
+        s, c, k = self.state, self.c, self.k
+        holder = np.clip(s.control, 0, None)
+        fr = self.friendly()
+        r_idx = np.arange(self.R)[:, None]
+        friends = fr[r_idx, holder]  # (R, G, A): friends of each region's holder
+        defended = ((s.F.transpose(0, 2, 1) * friends).sum(2) > 0) & (s.control >= 0)
+        enemies = s.war()[r_idx, holder]  # (R, G, A)
+        Ft = s.F.transpose(0, 2, 1)  # (R, G, A)
+        inside = Ft * enemies
+        adjacent = (s.F @ c.adj.astype(float)).transpose(0, 2, 1) * enemies
+        take = (s.control >= 0) & ~defended & ((inside.sum(2) > 0) | (adjacent.sum(2) > 0))
+        if take.any():
+            rr, gg = np.nonzero(take)
+            by_inside = inside[rr, gg].sum(1) > 0
+            new = np.where(by_inside, inside[rr, gg].argmax(1), adjacent[rr, gg].argmax(1))
+            # Walking in: an occupying detachment moves from the neighbour with most forces.
+            for i in np.nonzero(~by_inside)[0]:
+                r, g, a = rr[i], gg[i], new[i]
+                nb = np.where(c.adj[g], s.F[r, a, :], 0.0)
+                src = int(nb.argmax())
+                det = nb[src] * k.occupy_share
+                s.F[r, a, src] -= det
+                s.F[r, a, g] += det
+            for a in np.unique(new):
+                sel = new == a
+                self._set_control(rr[sel], gg[sel], int(a))
+        s.held_days += self.step_days
+        s.posture = np.where((s.held_days >= k.fortify_days) & (s.posture == 0), 1, s.posture
+                             ).astype(np.int8)
+        has = s.control >= 0
+        rows, cols = np.nonzero(has)
+        s.ever[rows, s.control[has], cols] = True
+
+
+# -------------------------------------------------------------------------------- batch API
+
+
+@dataclass
+class BatchResult:
+    """One batch: a row per replication and the recorded time series (see architecture.md)."""
+
+    runs: pd.DataFrame
+    series: dict[str, pd.DataFrame]
+
+
+def territory(model: GeoModel) -> np.ndarray:
+    """(R, A) share of total strategic value held by each actor."""
+    s, v = model.state, model.p["value"]
+    held = (s.control[:, None, :] == np.arange(model.c.A)[None, :, None])
+    return (held * v[:, None, :]).sum(2) / v.sum(1)[:, None]
+
+
+class _Recorder:
+    def __init__(self, model: GeoModel, every: int):
+        self.every, self.rows = max(1, every), []
+
+    def __call__(self, m: GeoModel) -> None:
+        d = m.state.day
+        if d % self.every and d < m.horizon:
+            return
+        s = m.state
+        self.rows.append((d, s.strength().astype(np.float32), territory(m).astype(np.float32),
+                          s.control.copy()))
+
+    def frames(self, m: GeoModel) -> dict[str, pd.DataFrame]:
+        c, reps = m.c, m.reps
+        out = {}
+        for name, idx, cols, dtype in (("strength", 1, c.actor_ids, np.float32),
+                                       ("territory", 2, c.actor_ids, np.float32),
+                                       ("control", 3, c.region_ids, np.int8)):
+            data = np.concatenate([row[idx] for row in self.rows]).astype(dtype)
+            df = pd.DataFrame(data, columns=list(cols))
+            days = np.repeat([row[0] for row in self.rows], len(reps)).astype(np.int32)
+            df.insert(0, "day", days)
+            df.insert(0, "rep", np.tile(reps, len(self.rows)))
+            out[name] = df
+        return out
+
+
+def simulate(
+    scenario: Scenario,
+    reps: np.ndarray | list[int],
+    seed: int,
+    days: int | None = None,
+    design: str = "mc",
+    n_total: int | None = None,
+    series_every: int = 1,
+    compiled: Compiled | None = None,
+) -> BatchResult:
+    """Run a batch of replications together; see the engine contract in docs/architecture.md."""
+    model = GeoModel(scenario, reps, seed, days, design, n_total, compiled=compiled)
+    rec = _Recorder(model, series_every)
+    model.run(on_step=rec)
+    runs = pd.DataFrame({"rep": model.reps, "status": "ok", "error": ""})
+    for j, fid in enumerate(model.c.fact_ids()):
+        runs[f"fact:{fid}"] = model.samples[:, j]
+    for oid, values in measure_outcomes(model).items():
+        runs[f"out:{oid}"] = values
+    return BatchResult(runs, rec.frames(model))
+
+
+@dataclass
+class SingleRun:
+    """One replication told as a story, with its final state."""
+
+    lines: list[str]
+    control: dict[str, str | None]
+    strength: dict[str, float]
+    outcomes: dict[str, float]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def run_single(scenario: Scenario, seed: int, days: int | None = None, rep: int = 0) -> SingleRun:
+    """Replication `rep` of `seed` told day by day (the same as rep `rep` of an ensemble)."""
+    model = GeoModel(scenario, [rep], seed, days, narrate=True)
+    model.run()
+    assert model.log is not None
+    s = model.state
+    control = {g: (model.c.actor_ids[s.control[0, i]] if s.control[0, i] >= 0 else None)
+               for i, g in enumerate(model.c.region_ids)}
+    strength = {a: float(x) for a, x in zip(model.c.actor_ids, s.strength()[0], strict=True)}
+    outcomes = {k: float(v[0]) for k, v in measure_outcomes(model).items()}
+    lines = model.log.lines + narrative.final_state(model, control, strength, outcomes)
+    return SingleRun(lines, control, strength, outcomes)
