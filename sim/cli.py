@@ -18,6 +18,8 @@ from sim.errors import SimError, UsageError
 # Command modules import their heavy dependencies inside `run`, so `geosim --help` stays fast.
 COMMANDS = (
     "validate",
+    "show",
+    "schema",
     "run",
     "summary",
     "backtest",

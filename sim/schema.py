@@ -593,3 +593,53 @@ class Scenario(Frozen):
 
 TOP_LEVEL_ONLY_IN_FILES = ("extends",)
 """Keys a file may carry that are resolved by the loader and are not part of `Scenario`."""
+
+_EXTENDS = {
+    "type": "string",
+    "description": "Path (relative to this file) of the scenario this file changes. Mappings "
+    "merge key by key onto it; lists and plain values replace.",
+}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of scenario files, for editors and other tools.
+
+    It is `Scenario.model_json_schema()` with two changes that the loader makes true:
+    a fact may be written as a plain number, and a file with `extends:` may give any part of
+    a scenario (it is deep-merged onto its base), so nothing is required in it.
+    """
+    schema = Scenario.model_json_schema(by_alias=True)
+    defs: dict[str, Any] = schema.pop("$defs")
+    defs["Fact"] = {"anyOf": [{"type": "number"}, defs["Fact"]],
+                    "description": defs["Fact"].get("description", "")}
+    full = {**schema, "properties": {**schema["properties"]}}
+    partial = _without_required({**schema, "properties": {**schema["properties"],
+                                                          "extends": _EXTENDS}})
+    partial["required"] = ["extends"]
+    for name, body in list(defs.items()):
+        defs[f"Partial{name}"] = _without_required(body)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "geosim scenario",
+        "description": "A geosim scenario file (see docs/scenario-format.md).",
+        "$defs": {**defs, "Scenario": full, "PartialScenario": partial},
+        "if": {"required": ["extends"]},
+        "then": {"$ref": "#/$defs/PartialScenario"},
+        "else": {"$ref": "#/$defs/Scenario"},
+    }
+
+
+def _without_required(node: Any) -> Any:
+    """A copy of a schema with no `required` lists and $refs pointing at Partial definitions."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "required":
+                continue
+            if k == "$ref" and isinstance(v, str):
+                v = v.replace("#/$defs/", "#/$defs/Partial")
+            out[k] = _without_required(v)
+        return out
+    if isinstance(node, list):
+        return [_without_required(v) for v in node]
+    return node
