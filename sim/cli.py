@@ -22,6 +22,7 @@ COMMANDS = (
     "schema",
     "run",
     "summary",
+    "report",
     "backtest",
 )
 

@@ -1,0 +1,18 @@
+"""geosim report DIR: write DIR/report.html (self-contained, opens offline) and print its path."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("report", help="write the HTML report of a results folder")
+    p.add_argument("folder", metavar="DIR", help="results folder (holds manifest.json)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.report import write_report  # plotly and pandas load only when a report is made
+
+    print(write_report(args.folder))
+    return 0

@@ -1,0 +1,141 @@
+"""The HTML report writer and `geosim report` (content checks; rendering is in the browser test)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from sim import report
+from sim.cli import main
+from sim.errors import ResultsError
+from sim.stats import summarise
+from tests import report_fixtures as rf
+
+PLOTLY_BANNER = "* plotly.js v"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    base = tmp_path_factory.mktemp("rep")
+    return rf.write_results(base / "res", rf.write_scenario(base))
+
+
+@pytest.fixture(scope="module")
+def page(folder):
+    return report.write_report(folder).read_text(encoding="utf-8")
+
+
+def test_report_is_one_self_contained_file(folder, page):
+    assert (folder / "report.html").is_file()
+    assert page.count(PLOTLY_BANNER) == 1  # plotly.js embedded exactly once
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    # summary bars, quantities, strength, territory, control map, relations
+    assert page.count("Plotly.newPlot(") == 6
+
+
+def test_report_escapes_scenario_text(page):
+    assert "Testland &lt;crisis&gt; &amp; test" in page
+    assert "Testland <crisis>" not in page
+
+
+def test_report_summary_table_matches_statistics(folder, page):
+    runs = pd.concat(pd.read_parquet(p) for p in sorted((folder / "runs").iterdir()))
+    s = summarise(runs, rf.OUTCOMES).set_index("outcome")
+    for oid in ("alpha_falls", "bravo_retaken"):
+        row = s.loc[oid]
+        assert f"{100 * row.p:.1f}%" in page
+        assert f"{100 * row.p_lo:.1f}% to {100 * row.p_hi:.1f}%" in page
+    assert f"{s.loc['blue_strength', 'q50']:,.0f}" in page
+
+
+def test_report_lists_every_fact_with_its_provenance(page):
+    facts = page[page.index('id="facts"'):page.index('id="sampled"')]
+    assert "actors.blue.forces.reserve" in facts
+    assert "Wire Service" in facts and "https://example.org/wire" in facts
+    assert "reported 2014-06-11" in facts
+    assert "3,000 to 8,000" in facts and "pert" in facts
+    assert "assumption" in facts and "Low after defeats." in facts
+    assert "no source given" in facts  # the unsourced garrisons are flagged, not hidden
+    biblio = page[page.index('id="sources"'):page.index('id="manifest"')]
+    assert "Think Tank" in biblio and "Group strength" in biblio
+    sampled = page[page.index('id="sampled"'):page.index('id="sources"')]
+    assert "actors.red.forces.reserve" in sampled and "1,000 to 4,000 (pert)" in sampled
+    manifest = page[page.index('id="manifest"'):]
+    assert "0" * 64 in manifest and "geosim run testland.yaml --runs 40" in manifest
+    assert "2 batches" in manifest
+
+
+def test_changed_scenario_file_is_flagged(page):
+    assert "has changed since this run" in page  # fixture manifest holds a dummy hash
+
+
+def test_default_fact_paths_are_those_not_in_the_file(tmp_path):
+    sc = rf.scenario(tmp_path)
+    defaults = report.default_fact_paths(sc)
+    assert "actors.blue.forces.readiness" in defaults
+    assert "actors.green.economy.funds" in defaults
+    assert "actors.blue.forces.reserve" not in defaults
+    assert "regions.alpha.garrisons.blue" not in defaults
+
+
+def test_moved_scenario_file_still_gives_a_report(tmp_path):
+    folder = rf.write_results(tmp_path / "res", tmp_path / "gone.yaml")
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert "not found (moved?)" in text
+    assert 'id="facts"' not in text and 'id="control"' in text
+    assert "Blue State" in text  # actor names from the manifest
+    assert text.count("Plotly.newPlot(") == 4  # bars, quantities, strength, territory
+
+
+def test_folder_without_completed_runs(tmp_path):
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    for p in (folder / "runs").iterdir():
+        p.unlink()
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert "No completed runs" in text and PLOTLY_BANNER not in text
+
+
+def test_missing_folder_is_a_results_error(tmp_path):
+    with pytest.raises(ResultsError, match="no such results folder"):
+        report.write_report(tmp_path / "nope")
+
+
+def test_render_page_embeds_plotly_only_when_needed():
+    plain = report.render_page("T", [("One", "<p>x</p>"), report.Section("b", "Two", "y")])
+    assert PLOTLY_BANNER not in plain
+    assert '<a href="#b">Two</a>' in plain and '<section id="s0">' in plain
+
+
+def test_comparison_report(tmp_path):
+    base = rf.summary_table()
+    diffs = pd.DataFrame({"outcome": ["alpha_falls"], "variant": ["alt"], "a": [0.3],
+                          "b": [0.5], "diff": [0.2], "lo": [0.1], "hi": [0.3],
+                          "method": ["paired"]})
+    out = report.write_comparison_report(tmp_path / "cmp.html", {"baseline": base, "alt": base},
+                                         diffs, "Compare <x>",
+                                         manifests={"baseline": {"seed": 3}})
+    text = out.read_text(encoding="utf-8")
+    assert text.count(PLOTLY_BANNER) == 1 and text.count("Plotly.newPlot(") == 2
+    assert "Compare &lt;x&gt;" in text and "0.1 to 0.3" in text and "paired" in text
+
+
+def test_cli_report_writes_and_prints_path(folder, capsys):
+    assert main(["report", str(folder)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == str(folder / "report.html")
+
+
+@pytest.mark.parametrize("make", ["missing", "not_results", "bad_manifest"])
+def test_cli_report_bad_folder_one_line_exit_2(tmp_path, capsys, make):
+    target = tmp_path / "x"
+    if make != "missing":
+        target.mkdir()
+    if make == "bad_manifest":
+        (target / "manifest.json").write_text(json.dumps(["not", "a", "manifest"]))
+    assert main(["report", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(target) in err
