@@ -43,7 +43,7 @@ class ActorAgent(mesa.Agent):
         """Choose this step's target region (or HOLD) in every replication."""
         a = self.index
         if self.orders is not None:
-            legal = options.legal[:, a, self.orders] if self.orders >= 0 else True
+            legal = options.legal[:, a, self.orders] if self.orders >= 0 else np.ones(len(u), bool)
             self.target = np.where(legal, self.orders, HOLD).astype(np.int64)
             return
         beta = self.model.p["rationality"][:, a]

@@ -13,7 +13,9 @@ class ModelConstants:
     commit_share: float = 0.6  # share of forces in regions adjacent to a target sent to attack
     min_attack_personnel: float = 200.0  # smaller forces do not launch offensives (persons)
     hold_utility: float = 0.35  # utility of holding, scaled by (1 - aggression)
-    loss_aversion: float = 1.0  # weight of expected losses relative to casualty tolerance
+    loss_aversion: float = 2.0  # weight of expected losses relative to casualty tolerance
+    # Combat (phase 5)
+    advance_ratio: float = 1.0  # a winner advances if its power after losses >= this x defender's
     # Movement (phase 4)
     redeploy_rate: float = 0.08  # share of rear-area forces sent towards the front per day
     reserve_rate: float = 0.05  # share of reserves deployed per day
@@ -28,7 +30,7 @@ class ModelConstants:
     defeat_shock: float = 0.15  # morale lost by a force that loses a battle
     victory_boost: float = 0.05  # morale gained by the winner
     region_loss_shock: float = 0.08  # actor-wide morale lost per region lost, x its value share
-    isolation_shock: float = 0.02  # daily morale loss per unit of log(enemy/own power) above 1
+    isolation_shock: float = 0.01  # daily morale loss per unit of log(enemy/own power) above 1
     rout_threshold: float = 0.2  # local morale under which a force breaks
     rout_desertion: float = 0.5  # share of a routed force that deserts or is captured
     # Control (phase 7)

@@ -301,7 +301,9 @@ class GeoModel(mesa.Model):
         p = cb.win_probability(att_power, ep, s.posture[:, None, :], c.terrain[None, None, :],
                                False, air_sup[:, :, None], surprise[:, :, None], self.cc)
         def_pers = np.einsum("rab,rbg->rag", war.astype(float), s.F)
+        # Expected (mean) loss if the attack fails: the median times the lognormal mean factor.
         att_loss, _ = cb.daily_losses(att_pers, def_pers, att_power, ep, False, self.cc, 0.5)
+        att_loss = att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2)
         loss_share = np.divide(att_loss, strength[:, :, None], out=np.zeros_like(att_loss),
                                where=strength[:, :, None] > 0)
         tol_left = np.maximum(self.p["cas_tol"] - lost_share, 0.02)
@@ -326,7 +328,13 @@ class GeoModel(mesa.Model):
                                       k.redeploy_rate, k.reserve_rate, k.rear_keep)
         # Forces committed to an attack this step do not also redeploy.
         keep = attacking[:, :, None]
-        s.F = np.where(keep, s.F, F_new)
+        F_new = np.where(keep, s.F, F_new)
+        # Arriving forces bring the actor's baseline morale: mix by headcount.
+        incoming = np.maximum(F_new - s.F, 0.0)
+        total = s.F + incoming
+        s.morale = np.divide(s.morale * s.F + s.morale0[:, :, None] * incoming, total,
+                             out=s.morale.copy(), where=total > 0)
+        s.F = F_new
         s.reserve = np.where(attacking, s.reserve, reserve_new)
 
     # Phase 5 ---------------------------------------------------------------------------
@@ -368,7 +376,6 @@ class GeoModel(mesa.Model):
     def _battle(self, a: int, rows: np.ndarray, h: np.ndarray, loss_today: np.ndarray) -> None:
         """Actor a attacks region h[i] in replication rows[i]: one engagement per step."""
         s, c, k, cc = self.state, self.c, self.k, self.cc
-        n = rows.size
         war = s.war()[rows, a, :]  # (n, A) who a fights
         origins = self.reach[h] > 0  # (n, G)
         att_pers_g = k.commit_share * s.F[rows, a, :] * origins  # (n, G)
@@ -407,11 +414,18 @@ class GeoModel(mesa.Model):
         s.losses[rows] += d_lost
         loss_today[rows, a, :] += a_lost
         loss_today[rows, :, h] += d_lost
+        # A winner advances only where it is still the stronger side after the day's losses;
+        # otherwise the defender gives ground inside the region but keeps it (assumption:
+        # the CDB90 "winner" is mission accomplishment, not always a change of hands).
+        left_att = cb.combat_power(att_pers - a_lost.sum(1), s.readiness[rows, a],
+                                   s.quality[rows, a], mor, cc)
+        left_def = def_pow * np.maximum(1 - d_lost.sum(1) / np.maximum(def_pers, 1e-9), 0)
+        advance = res.attacker_wins & (left_att >= k.advance_ratio * left_def)
         if self.log:
             self.log.battle(a, int(h[0]), res, att_pers[0], def_pers[0], def_pers_b[0],
                             float(s.posture[rows[0], h[0]]), float(air_sup[0]),
-                            float(surprise[0]), bool(river[0]))
-        self._after_battle(a, rows, h, res.attacker_wins, war, att_pers_g - a_lost)
+                            float(surprise[0]), bool(river[0]), bool(advance[0]))
+        self._after_battle(a, rows, h, res.attacker_wins, advance, war, att_pers_g - a_lost)
 
     def _river(self, rows: np.ndarray, a: int, h: np.ndarray) -> np.ndarray:
         """True where every origin of the attack reaches h across a river."""
@@ -421,17 +435,17 @@ class GeoModel(mesa.Model):
         return origins.any(1) & ~dry.any(1)
 
     def _after_battle(self, a: int, rows: np.ndarray, h: np.ndarray, won: np.ndarray,
-                      war: np.ndarray, committed: np.ndarray) -> None:
+                      advance: np.ndarray, war: np.ndarray, committed: np.ndarray) -> None:
         s, k = self.state, self.k
         s.momentum[rows, a] = 0.7 * s.momentum[rows, a] + 0.3 * np.where(won, 1.0, -1.0)
         s.momentum[rows] = np.where(war & won[:, None], 0.7 * s.momentum[rows] - 0.3,
                                     s.momentum[rows])
         s.morale[rows, a, :] += np.where(won, k.victory_boost, -k.defeat_shock)[:, None] * (
             committed > 0)
-        beaten = war & (s.F[rows, :, h] > 0) & won[:, None]
+        beaten = war & (s.F[rows, :, h] > 0) & advance[:, None]
         s.morale[rows, :, h] -= k.defeat_shock * beaten
         np.clip(s.morale, 0.0, 1.0, out=s.morale)
-        w = np.nonzero(won)[0]
+        w = np.nonzero(advance)[0]
         if w.size == 0:
             return
         r, hw = rows[w], h[w]
@@ -484,7 +498,7 @@ class GeoModel(mesa.Model):
             s.F[crumbs] = 0.0
         P = self.power()
         near = enemy_power(P, s.war()) @ self.reach
-        own = P @ self.reach
+        own = np.einsum("rab,rbg->rag", self.friendly().astype(float), P) @ self.reach
         s.morale = morale_update(s.morale, s.morale0, loss_today, s.F, own, near, s.momentum,
                                  k.morale_recovery * self.step_days, k.loss_shock,
                                  k.isolation_shock * self.step_days)

@@ -43,10 +43,12 @@ class Narrator:
         self._say(f"EVENT {ev.id}: {(ev.description or 'fires').rstrip('.')}.")
 
     def battle(self, a: int, h: int, res: Any, att: float, dfn: float, def_by: np.ndarray,
-               posture: float, air: float, surprise: float, river: bool) -> None:
+               posture: float, air: float, surprise: float, river: bool, advance: bool) -> None:
         defenders = ", ".join(f"{self._actor(b)} {x:,.0f}" for b, x in enumerate(def_by) if x >= 1)
         ratio = att / max(dfn, 1.0)
-        verdict = "attacker wins" if res.attacker_wins[0] else "defence holds"
+        verdict = ("attacker wins and advances" if advance else
+                   "attacker wins the day but is too weak to advance" if res.attacker_wins[0]
+                   else "defence holds")
         factors = (f"posture {_POSTURES[int(posture)]}, terrain "
                    f"{self.m.sc.regions[self.m.c.region_ids[h]].terrain.value}, "
                    f"air {air:+.2f}, surprise {surprise:+.2f}"
