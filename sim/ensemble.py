@@ -271,11 +271,14 @@ class ProcessBackend:
             inflight: dict[Any, Any] = {}
             try:
                 while todo or inflight:
-                    while todo and len(inflight) < 2 * self.workers:
-                        task = todo.popleft()
-                        inflight[pool.submit(fn, task)] = task
-                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     broken = False
+                    while todo and len(inflight) < 2 * self.workers and not broken:
+                        try:
+                            inflight[pool.submit(fn, todo[0])] = todo[0]
+                            todo.popleft()
+                        except BrokenProcessPool:
+                            broken = True
+                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     for fut in done:
                         task = inflight.pop(fut)
                         if isinstance(fut.exception(), BrokenProcessPool):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
         with ensemble.sigterm_as_interrupt(), _progress(err, show) as (start, step):
             go(on_start=start, on_batch=step)
     except KeyboardInterrupt:
-        err.print(f"interrupted: partial results in {folder} "
-                  f"(finish with: geosim run --resume {folder})")
+        print(f"interrupted: partial results in {folder} "
+              f"(finish with: geosim run --resume {folder})", file=sys.stderr)
         return 130
     _finish(folder, args)
     return 0

@@ -35,8 +35,10 @@ def print_summary(table: Any, manifest: dict[str, Any], console: Any) -> None:
              f"of {manifest.get('runs_planned', 0):,} (seed {manifest.get('seed')}, "
              f"{manifest.get('days')} days, {manifest.get('status', '?')})")
     t = Table(title=title, title_justify="left")
-    for col, justify in (("outcome", "left"), ("estimate", "right"), ("95% interval", "right"),
-                         ("n", "right"), ("MC s.e.", "right")):
+    # Binary outcomes show the Wilson 95% interval of p; quantities the 5-95% quantile range.
+    for col, justify in (("outcome", "left"), ("estimate", "right"),
+                         ("95% CI of p / 5-95% range", "right"), ("n", "right"),
+                         ("MC s.e.", "right")):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in table.itertuples(index=False):
         if row.binary:
@@ -44,7 +46,7 @@ def print_summary(table: Any, manifest: dict[str, Any], console: Any) -> None:
             se = _pct(row.mcse)
         else:
             est = f"{_num(row.mean)} (median {_num(row.q50)})"
-            interval = f"{_num(row.q05)} - {_num(row.q95)} (5-95%)"
+            interval = f"{_num(row.q05)} - {_num(row.q95)}"
             se = _num(row.mcse)
         t.add_row(str(row.label), est, interval, f"{row.n:,}", se)
     console.print(t)
