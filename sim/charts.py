@@ -9,6 +9,7 @@ and the report must open offline.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -73,6 +74,23 @@ def actor_colors(scenario: Scenario) -> dict[str, str]:
     return out
 
 
+_ABBREVIATION = re.compile(r"^[A-Z0-9][A-Z0-9&/-]{1,7}$")
+
+
+def short_name(name: str, limit: int = 28) -> str:
+    """A display name short enough for a legend or a map label.
+
+    "Islamic State of Iraq and al-Sham (ISIS), with ..." gives "ISIS" (an abbreviation in
+    brackets wins); "Iraqi government forces (army and police)" gives "Iraqi government
+    forces"; anything still longer than `limit` is cut with an ellipsis.
+    """
+    m = re.search(r"\(([^)]*)\)", name)
+    if m and _ABBREVIATION.match(m.group(1).strip()):
+        return m.group(1).strip()
+    base = re.sub(r"\s*\([^)]*\)?", "", name).split(",")[0].strip() or name
+    return base if len(base) <= limit else base[: limit - 1].rstrip() + "…"
+
+
 def _label(row: pd.Series) -> str:
     label = row.get("label")
     return str(label) if isinstance(label, str) and label else str(row["outcome"])
@@ -92,17 +110,20 @@ def outcome_bars(summary: pd.DataFrame) -> go.Figure:
     rows = summary[summary["binary"].astype(bool)]
     labels = [_label(r) for _, r in rows.iterrows()]
     p, lo, hi = (rows[c].to_numpy(float) for c in ("p", "p_lo", "p_hi"))
-    fig = _figure("Probability of each outcome (95% interval)",
+    fig = _figure("Probability of each outcome (95% interval)", showlegend=False,
                   height=max(260, 90 + 56 * len(rows)))
     fig.add_bar(
         name="probability", orientation="h", y=labels, x=p,
         error_x=dict(type="data", symmetric=False, array=hi - p, arrayminus=p - lo,
                      color="#222222", thickness=2, width=8),
-        marker_color=OKABE_ITO[0], text=[f"{v:.0%}" for v in p], textposition="inside",
-        insidetextanchor="start", customdata=np.column_stack([lo, hi, rows["n"]]),
+        marker_color=OKABE_ITO[0], customdata=np.column_stack([lo, hi, rows["n"]]),
         hovertemplate="%{y}: %{x:.1%} (95%: %{customdata[0]:.1%} to %{customdata[1]:.1%}, "
         "n=%{customdata[2]:.0f})<extra></extra>",
     )
+    # The value is written just past the whisker, where no bar or error line can cover it.
+    fig.add_scatter(name="values", x=hi, y=labels, mode="text", text=[f"{v:.0%}" for v in p],
+                    textposition="middle right", textfont=dict(size=16), hoverinfo="skip",
+                    showlegend=False, cliponaxis=False)
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title="probability")
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -162,10 +183,11 @@ def fan_chart(
     Args:
         series_df: columns rep, day and one column per actor id.
         value_name: "strength", "territory" or any other name (used for the axis).
-        actors: actor ids to draw, or a mapping id -> display name.
+        actors: actor ids to draw, or a mapping id -> display name (shortened for the legend).
         colors: id -> CSS colour (palette when missing).
     """
-    names = dict(actors) if isinstance(actors, Mapping) else {a: a for a in actors}
+    names = ({a: short_name(n) for a, n in actors.items()} if isinstance(actors, Mapping)
+             else {a: a for a in actors})
     ids = [a for a in names if a in series_df.columns]
     colors = colors or {}
     axis_title, fmt = _VALUE_AXES.get(value_name, (value_name, ",.3~g"))
@@ -194,6 +216,12 @@ def fan_chart(
         )
     fig.update_xaxes(title="day")
     fig.update_yaxes(title=axis_title, tickformat=fmt, rangemode="tozero")
+    if value_name == "strength":  # forces differ by orders of magnitude: offer a log axis
+        fig.update_layout(updatemenus=[dict(
+            type="buttons", direction="right", x=1, xanchor="right", y=1.02, yanchor="bottom",
+            showactive=True, buttons=[
+                dict(label="linear", method="relayout", args=[{"yaxis.type": "linear"}]),
+                dict(label="log", method="relayout", args=[{"yaxis.type": "log"}])])])
     return fig
 
 
@@ -232,7 +260,7 @@ def _map_state(p: np.ndarray, region_names: list[str], actor_names: list[str],
         lines = [f"{actor_names[a]}: {p[r, a]:.0%}" for a in order if p[r, a] > 0]
         lines.append(f"no controller: {max(none_p[r], 0.0):.0%}")
         hover.append(f"<b>{name}</b><br>" + "<br>".join(lines))
-    return dict(color=color, size=list(14 + 22 * shown), opacity=list(0.35 + 0.65 * shown),
+    return dict(color=color, size=list(12 + 16 * shown), opacity=list(0.35 + 0.65 * shown),
                 hover=hover, customdata=p.round(4).tolist())
 
 
@@ -265,14 +293,16 @@ def control_map(control_df: pd.DataFrame, scenario: Scenario, day: int | None = 
     fig.add_scatter(x=_link_xy(scenario, "lon"), y=_link_xy(scenario, "lat"), mode="lines",
                     line=dict(color="#AAAAAA", width=1.5), hoverinfo="skip", name="roads",
                     showlegend=False)
-    for name, color in [*zip(names, colors, strict=True), ("nobody", NONE_COLOR)]:
+    for name, color in [*zip(map(short_name, names), colors, strict=True),
+                        ("nobody", NONE_COLOR)]:
         fig.add_scatter(x=[None], y=[None], mode="markers", name=name,  # legend keys only
                         marker=dict(size=14, color=color))
     state = _map_state(probs[start], [r.name for r in regions], names, colors)
     fig.add_scatter(
         x=[r.lon for r in regions], y=[r.lat for r in regions], mode="markers+text",
-        name="regions", showlegend=False, text=[r.name for r in regions],
-        textposition="top center", textfont=dict(size=14), hovertext=state["hover"],
+        name="regions", showlegend=False, text=[short_name(r.name, 20) for r in regions],
+        textposition=_label_positions([r.lon for r in regions], [r.lat for r in regions]),
+        textfont=dict(size=14), hovertext=state["hover"],
         hoverinfo="text", customdata=state["customdata"], ids=region_ids,
         marker=dict(color=state["color"], size=state["size"], opacity=state["opacity"],
                     line=dict(color="#333333", width=1)),
@@ -284,6 +314,21 @@ def control_map(control_df: pd.DataFrame, scenario: Scenario, day: int | None = 
     fig.update_yaxes(title="latitude", showgrid=False, zeroline=False, scaleanchor="x",
                      scaleratio=1 / max(math.cos(math.radians(mean_lat)), 0.1))
     return fig
+
+
+def _label_positions(lon: Sequence[float], lat: Sequence[float]) -> list[str]:
+    """Above each marker, unless a neighbour sits just above it: then below, or to the side."""
+    x, y = np.asarray(lon, float), np.asarray(lat, float)
+    span = max(float(np.ptp(x)) if x.size else 0.0, float(np.ptp(y)) if y.size else 0.0, 1e-9)
+    near_x, near_y = 0.12 * span, 0.07 * span  # a label's footprint, relative to the map
+    out = []
+    for i in range(x.size):
+        close = np.abs(x - x[i]) < near_x
+        above = bool(np.any(close & (y > y[i]) & (y - y[i] < near_y)))
+        below = bool(np.any(close & (y < y[i]) & (y[i] - y < near_y)))
+        out.append("top center" if not above else "bottom center" if not below
+                   else "middle right")
+    return out
 
 
 def _link_xy(scenario: Scenario, coord: str) -> list[float | None]:
@@ -326,16 +371,24 @@ def circle_layout(ids: Sequence[str]) -> dict[str, tuple[float, float]]:
 def _amount(kind: str, value: float) -> str:
     if kind == "intelligence":
         return f"+{value:.0%}"
-    return f"{value:,.0f}{SUPPORT_UNITS.get(kind, '')}"
+    number = f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2g}"
+    return f"{number}{SUPPORT_UNITS.get(kind, '')}"
 
 
 def relations_network(scenario: Scenario) -> go.Figure:
-    """Actors on a circle, one line per relation styled by stance, support as labelled arrows."""
+    """Actors on a circle, one line per relation styled by stance, support as labelled arrows.
+
+    All commitments from one actor to another share one unlabelled arrow; what each actor
+    receives is listed in a box beside it (giver, then kind and amount), because labels on the
+    arrows pile up where the chords cross. Hover a node for the actor's full name.
+    """
     pos = circle_layout(list(scenario.actors))
     colors = actor_colors(scenario)
     fig = _figure("Relations between actors and support commitments",
-                  legend=dict(title="stance"))
+                  legend=dict(title="stance", orientation="h", x=0.5, xanchor="center", y=0,
+                              yanchor="top"))
     shown: set[Stance] = set()
+    flows: dict[tuple[str, str], list[str]] = {}
     for rid, rel in scenario.relations.items():
         (x0, y0), (x1, y1) = pos[rel.between[0]], pos[rel.between[1]]
         fig.add_scatter(x=[x0, x1], y=[y0, y1], mode="lines", name=rel.stance.value,
@@ -343,54 +396,65 @@ def relations_network(scenario: Scenario) -> go.Figure:
                         showlegend=rel.stance not in shown, meta=dict(relation=rid),
                         hoverinfo="skip")
         shown.add(rel.stance)
-        n_sup = len(rel.support)
-        for k, (sid, sup) in enumerate(rel.support.items()):
-            arrow, label_at = _support_arrow(pos[sup.from_], pos[sup.to], k, n_sup)
-            fig.add_annotation(**arrow, text="", name=f"support:{rid}:{sid}")
-            fig.add_annotation(**label_at, xref="x", yref="y", showarrow=False,
-                               font=dict(size=13), bgcolor="rgba(255,255,255,0.85)",
-                               name=f"label:{rid}:{sid}",
-                               text=f"{sup.kind.value.replace('_', ' ')} "
-                               f"{_amount(sup.kind.value, sup.amount.value)}")
+        for sup in rel.support.values():
+            flows.setdefault((sup.from_, sup.to), []).append(
+                f"{sup.kind.value.replace('_', ' ')} {_amount(sup.kind.value, sup.amount.value)}")
+    names = {a: short_name(x.name) for a, x in scenario.actors.items()}
+    inbox: dict[str, list[str]] = {}
+    for (giver, receiver), kinds in flows.items():
+        fig.add_annotation(**_support_arrow(pos[giver], pos[receiver]), text="",
+                           name=f"support:{giver}->{receiver}")
+        # One commitment per line keeps the boxes narrow enough to stay inside the figure.
+        inbox.setdefault(receiver, []).append(
+            f"<i>from {names[giver]}</i>" + "".join(f"<br>  {k}" for k in kinds))
+    for receiver, lines in inbox.items():
+        fig.add_annotation(**_inbox_at(*pos[receiver]), xref="x", yref="y", showarrow=False,
+                           align="left", font=dict(size=13), bgcolor="rgba(255,255,255,0.9)",
+                           bordercolor="#999999", borderpad=3, name=f"inbox:{receiver}",
+                           text="<br>".join(lines))
     ids = list(scenario.actors)
     fig.add_scatter(
         x=[pos[a][0] for a in ids], y=[pos[a][1] for a in ids], mode="markers+text",
-        name="actors", showlegend=False, text=[scenario.actors[a].name for a in ids],
-        textposition=["top center" if pos[a][1] >= 0 else "bottom center" for a in ids],
+        name="actors", showlegend=False, text=[names[a] for a in ids],
+        textposition=[_outward(*pos[a]) for a in ids], textfont=dict(size=16),
         marker=dict(size=34, color=[colors[a] for a in ids], line=dict(color="#222", width=1.5)),
         hovertext=[f"{scenario.actors[a].name} ({scenario.actors[a].kind.value})" for a in ids],
         hoverinfo="text",
     )
     ys = [p[1] for p in pos.values()]
-    fig.update_xaxes(visible=False, range=[-1.6, 1.6])
-    fig.update_yaxes(visible=False, range=[min(ys) - 0.35, max(ys) + 0.35], scaleanchor="x",
+    fig.update_xaxes(visible=False, range=[-1.8, 1.8])
+    fig.update_yaxes(visible=False, range=[min(ys) - 0.4, max(ys) + 0.4], scaleanchor="x",
                      scaleratio=1)
     fig.update_layout(height=int(220 + 260 * (max(ys) - min(ys))))
     return fig
 
 
-def _support_arrow(a: tuple[float, float], b: tuple[float, float], k: int,
-                   n: int) -> tuple[dict, dict]:
-    """Arrow k of n from giver a to receiver b, and where its label goes.
+def _outward(x: float, y: float) -> str:
+    """Text position pointing away from the circle's centre."""
+    if abs(x) > 0.3:
+        return "middle right" if x > 0 else "middle left"
+    return "top center" if y >= 0 else "bottom center"
 
-    Arrows are shortened off the nodes and shifted sideways per index; labels are spread
-    along the arrow so that several commitments between one pair stay readable.
-    """
+
+def _support_arrow(a: tuple[float, float], b: tuple[float, float]) -> dict:
+    """The arrow from giver a to receiver b: shortened off both nodes and shifted to the left
+    of its direction, so the two directions between a pair never overlap."""
     dx, dy = b[0] - a[0], b[1] - a[1]
     length = math.hypot(dx, dy) or 1.0
-    nx, ny = -dy / length, dx / length  # left of the direction: opposite flows do not overlap
-    off = 0.06 * (k + 1)
-    tail = (a[0] + 0.2 * dx + off * nx, a[1] + 0.2 * dy + off * ny)
-    head = (a[0] + 0.8 * dx + off * nx, a[1] + 0.8 * dy + off * ny)
-    f = 0.5 if n == 1 else 0.3 + 0.4 * k / (n - 1)
-    # The label sits beside its arrow, anchored on the side facing away from the edge.
-    label = dict(x=a[0] + f * dx + (off + 0.04) * nx, y=a[1] + f * dy + (off + 0.04) * ny,
-                 xanchor="right" if nx < -0.3 else "left" if nx > 0.3 else "center",
-                 yanchor="top" if ny < -0.3 else "bottom" if ny > 0.3 else "middle")
-    arrow = dict(x=head[0], y=head[1], ax=tail[0], ay=tail[1], xref="x", yref="y", axref="x",
-                 ayref="y", showarrow=True, arrowhead=3, arrowsize=1.3, arrowwidth=2,
-                 arrowcolor="#444444")
-    return arrow, label
+    off = 0.05
+    nx, ny = -dy / length * off, dx / length * off
+    return dict(x=a[0] + 0.85 * dx + nx, y=a[1] + 0.85 * dy + ny, ax=a[0] + 0.15 * dx + nx,
+                ay=a[1] + 0.15 * dy + ny, xref="x", yref="y", axref="x", ayref="y",
+                showarrow=True, arrowhead=3, arrowsize=1.3, arrowwidth=2, arrowcolor="#444444")
+
+
+def _inbox_at(x: float, y: float) -> dict:
+    """Where the list of what an actor receives goes: next to its name, away from the centre."""
+    if abs(x) > 0.3:  # beside the name, growing away from the equator (towards free space)
+        up = y > 0.3
+        return dict(x=x + (0.08 if x > 0 else -0.08), y=y + (0.09 if up else -0.09),
+                    xanchor="left" if x > 0 else "right", yanchor="bottom" if up else "top")
+    return dict(x=x + 0.1, y=y, xanchor="left", yanchor="middle")
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,8 +33,11 @@ def _by_name(fig, name):
 def test_outcome_bars_lengths_and_asymmetric_intervals_match_summary():
     summary = rf.summary_table()
     fig = charts.outcome_bars(summary)
-    (bar,) = fig.data
+    bar, values = fig.data
     binary = summary[summary["binary"]]
+    assert bar.type == "bar"
+    assert list(values.text) == ["30%", "65%"]
+    np.testing.assert_allclose(values.x, binary["p_hi"])  # written past the whisker
     np.testing.assert_allclose(bar.x, binary["p"])
     np.testing.assert_allclose(bar.error_x.array, binary["p_hi"] - binary["p"])
     np.testing.assert_allclose(bar.error_x.arrayminus, binary["p"] - binary["p_lo"])
@@ -175,19 +178,38 @@ def test_relations_network_edges_styles_and_support_arrows(scenario):
         assert t.line.dash == charts.STANCE_STYLE[stance]["dash"]
     war = next(t for t in edges if t.meta["relation"] == "blue-red")
     assert war.line.dash == "solid" and war.line.width >= 4
-    supports = [(rid, sid, s) for rid, r in scenario.relations.items()
-                for sid, s in r.support.items()]
     arrows = [a for a in fig.layout.annotations if a.name.startswith("support:")]
-    labels = {a.name: a.text for a in fig.layout.annotations if a.name.startswith("label:")}
-    assert len(arrows) == len(supports) == len(labels) == 2
-    assert labels["label:blue-green:troops"] == "troops 2,000"
-    assert labels["label:blue-green:air"] == "air strikes 20 sorties/day"
+    boxes = {a.name: a.text for a in fig.layout.annotations if a.name.startswith("inbox:")}
+    # green gives blue troops and air strikes: one arrow, both listed beside the receiver
+    assert [a.name for a in arrows] == ["support:green->blue"]
+    assert list(boxes) == ["inbox:blue"]
+    assert "from Green State" in boxes["inbox:blue"]
+    assert "troops 2,000" in boxes["inbox:blue"]
+    assert "air strikes 20 sorties/day" in boxes["inbox:blue"]
     pos = charts.circle_layout(list(scenario.actors))
-    for a in arrows:  # each arrow points from the giver (green) towards the receiver (blue)
-        head, tail = np.array([a.x, a.y]), np.array([a.ax, a.ay])
-        assert np.linalg.norm(head - pos["blue"]) < np.linalg.norm(tail - pos["blue"])
+    (arrow,) = arrows  # points from the giver (green) towards the receiver (blue)
+    head, tail = np.array([arrow.x, arrow.y]), np.array([arrow.ax, arrow.ay])
+    assert np.linalg.norm(head - pos["blue"]) < np.linalg.norm(tail - pos["blue"])
+    assert np.linalg.norm(tail - pos["green"]) < np.linalg.norm(head - pos["green"])
     nodes = _by_name(fig, "actors")
     assert list(nodes.text) == [a.name for a in scenario.actors.values()]
+    assert list(nodes.hovertext)[1] == "Red Group (armed_group)"
+
+
+@pytest.mark.parametrize(("name", "short"), [
+    ("Islamic State of Iraq and al-Sham (ISIS), with allied Sunni insurgents", "ISIS"),
+    ("Iraqi government forces (army and police)", "Iraqi government forces"),
+    ("Iran", "Iran"),
+    ("Al-Qaim (Qaim-Albu Kamal crossing)", "Al-Qaim"),
+    ("A very long name without any brackets at all", "A very long name without an…"),
+])
+def test_short_name(name, short):
+    assert charts.short_name(name) == short
+
+
+def test_map_labels_move_below_when_a_neighbour_sits_above():
+    pos = charts._label_positions([0.0, 0.05, 5.0], [0.0, 0.2, 3.0])
+    assert pos == ["bottom center", "top center", "top center"]
 
 
 def test_circle_layout_is_deterministic_on_the_unit_circle():

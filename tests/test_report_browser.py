@@ -1,0 +1,189 @@
+"""The report in a real browser: Debian's headless Chromium via playwright, network blocked.
+
+Each report must open offline (only file:// requests), raise no console or page error, and
+every chart must draw its data (bars, points, filled bands, annotations). One test renders
+the synthetic results folder, the others reports made by the real pipeline (`geosim run`).
+Screenshots (top of page, each chart) go to the test's tmp folder for a human to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import charts
+from sim.cli import main
+from sim.loader import load
+from sim.results import load_results
+from tests import report_fixtures as rf
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "scenarios" / "iraq-2014.yaml"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="/usr/bin/chromium not installed (run tests/ensure_chromium.sh as root)")
+
+# What each chart drew, read from plotly's own data and from the SVG it rendered.
+_CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => ({
+  title: (el.layout.title && el.layout.title.text) || '',
+  traces: el.data.length,
+  svg: el.querySelectorAll('.main-svg').length,
+  bars: el.querySelectorAll('.barlayer .point').length,
+  points: el.querySelectorAll('.scatterlayer .point').length,
+  fills: el.querySelectorAll('.scatterlayer .js-fill').length,
+  lines: el.querySelectorAll('.scatterlayer .js-line').length,
+  annotations: el.querySelectorAll('.annotation').length,
+  sliders: el.querySelectorAll('.slider-container').length,
+}))"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Opened:
+    """A report open in a page, with every console error, page error and network attempt."""
+
+    def __init__(self, browser, report: Path, shots: Path):
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
+                     else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", self._route)
+        self.page.goto(report.resolve().as_uri())
+        self.page.wait_for_function(
+            "() => { const p = [...document.querySelectorAll('.js-plotly-plot')];"
+            " return p.length > 0 && p.every(e => e.querySelector('.main-svg')"
+            " && e._fullLayout); }", timeout=30_000)
+        self.charts = {c["title"]: c for c in self.page.evaluate(_CHARTS_JS)}
+        # The top of the page and each chart (a full-page shot of the long facts table takes
+        # seconds in software rendering).
+        shots.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(shots / "top.png"))
+        for i, fig in enumerate(self.page.locator(".figure").all()):
+            fig.screenshot(path=str(shots / f"figure-{i}.png"))
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith("file://"):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def chart(self, prefix: str) -> dict:
+        found = [c for t, c in self.charts.items() if t.startswith(prefix)]
+        assert len(found) == 1, list(self.charts)
+        return found[0]
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def _check_common(opened: Opened, n_binary: int, n_quantities: int, n_actors: int,
+                  n_regions: int) -> None:
+    assert opened.errors == []
+    assert opened.requests == []  # nothing but the file itself: the report works offline
+    for title, c in opened.charts.items():
+        assert c["traces"] > 0 and c["svg"] > 0, title
+    for prefix, kind, n in (("Probability of each outcome", "bars", n_binary),
+                            ("Quantities", "points", n_quantities)):
+        if n:
+            assert opened.chart(prefix)[kind] == n
+        else:  # no such outcomes: no empty chart either
+            assert not any(t.startswith(prefix) for t in opened.charts)
+    for name in ("Strength", "Territory"):
+        fan = opened.chart(name)
+        assert fan["fills"] == 2 * n_actors  # 50% and 90% band per actor
+        assert fan["lines"] >= n_actors
+    cmap = opened.chart("Who controls")
+    assert cmap["points"] == n_regions and cmap["sliders"] == 1
+    net = opened.chart("Relations")
+    assert net["points"] == n_actors
+
+
+def test_synthetic_report_renders_offline(browser, tmp_path):
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    from sim.report import write_report
+
+    opened = Opened(browser, write_report(folder), tmp_path / "shots")
+    try:
+        _check_common(opened, n_binary=2, n_quantities=2, n_actors=3, n_regions=4)
+        # two supports from green to blue: one arrow plus the list beside blue
+        assert opened.chart("Relations")["annotations"] == 2
+        assert opened.page.locator("section#facts table.facts tbody tr").count() == 9
+        assert opened.page.locator("section#sources tbody tr").count() == 2
+    finally:
+        opened.close()
+    assert len(list((tmp_path / "shots").glob("figure-*.png"))) == 6
+
+
+def _real_run(scenario_file: Path, out: Path, runs: int, days: int) -> Path:
+    """`geosim run` in process (serial backend), which writes report.html itself."""
+    code = main(["run", str(scenario_file), "--runs", str(runs), "--days", str(days),
+                 "--seed", "11", "--backend", "serial", "--out", str(out), "--quiet"])
+    assert code == 0
+    assert (out / "report.html").is_file()
+    return out
+
+
+def _check_slider(opened: Opened, folder: Path) -> None:
+    """Drag the day slider to its start: the map must show day 0's control probabilities."""
+    res = load_results(folder)
+    sc = load(res.manifest["scenario_file"], res.manifest.get("variant")).scenario
+    day0 = charts.control_probabilities(res.series["control"], list(sc.regions),
+                                        len(sc.actors))[0]
+    rail = opened.page.locator(".slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    assert box is not None
+    opened.page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+    shown = opened.page.evaluate("""() => {
+      const el = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(e => e.layout.title.text.startsWith('Who controls'));
+      const t = el.data.find(d => d.name === 'regions');
+      return {active: el._fullLayout.sliders[0].active, p: t.customdata};
+    }""")
+    assert shown["active"] == 0
+    np.testing.assert_allclose(np.asarray(shown["p"], float), day0, atol=1e-4)
+
+
+def test_real_pipeline_report_renders(browser, tmp_path):
+    """The engine and ensemble on the small test scenario, then the report in the browser."""
+    folder = _real_run(rf.write_scenario(tmp_path), tmp_path / "res", runs=30, days=15)
+    opened = Opened(browser, folder / "report.html", tmp_path / "shots")
+    try:
+        _check_common(opened, n_binary=2, n_quantities=2, n_actors=3, n_regions=4)
+        _check_slider(opened, folder)
+        assert opened.errors == []
+    finally:
+        opened.close()
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"{REFERENCE} not written yet")
+def test_reference_scenario_report_renders(browser, tmp_path):
+    """The reference scenario through `geosim run`: a few dozen short runs."""
+    folder = _real_run(REFERENCE, tmp_path / "res", runs=24, days=15)
+    sc = load(REFERENCE).scenario
+    binary = sum(o.is_binary for o in sc.outcomes.values())
+    opened = Opened(browser, folder / "report.html", tmp_path / "shots")
+    try:
+        _check_common(opened, n_binary=binary, n_quantities=len(sc.outcomes) - binary,
+                      n_actors=len(sc.actors), n_regions=len(sc.regions))
+        _check_slider(opened, folder)
+        assert opened.errors == []
+    finally:
+        opened.close()
