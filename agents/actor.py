@@ -46,7 +46,7 @@ class ActorAgent(mesa.Agent):
             legal = options.legal[:, a, self.orders] if self.orders >= 0 else np.ones(len(u), bool)
             self.target = np.where(legal, self.orders, HOLD).astype(np.int64)
             return
-        beta = self.model.p["rationality"][:, a]
+        beta = self.model.p["rationality"][:, a] * self.model.k.utility_scale
         self.target = logit_choice(
             options.utility[:, a, :], options.legal[:, a, :], options.hold_utility[:, a], beta, u
         )

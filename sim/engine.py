@@ -22,12 +22,19 @@ from mesa.discrete_space import Network
 
 from agents.actor import ActorAgent
 from sim import narrative
-from sim.compile import STANCE_CODES, SUPPORT_CODES, Compiled, compile_scenario
+from sim.compile import STANCE_CODES, SUPPORT_CODES, WAR, Compiled, compile_scenario
 from sim.constants import DEFAULT, ModelConstants
 from sim.outcomes import measure_outcomes, snapshot_days
 from sim.rules import combat as cb
 from sim.rules.conditions import holds
-from sim.rules.decisions import HOLD, Options, enemy_power, reach
+from sim.rules.decisions import (
+    HOLD,
+    Options,
+    attack_utility,
+    enemy_power,
+    reach,
+    target_value,
+)
 from sim.rules.economy import economy_step
 from sim.rules.morale import morale_update, routs
 from sim.rules.movement import redeploy, retreat_destination
@@ -92,6 +99,7 @@ class GeoModel(mesa.Model):
         self.actors = [
             ActorAgent(self, i, aid, spec) for i, (aid, spec) in enumerate(scenario.actors.items())
         ]
+        self._stance_uniform = True
         self.narrate = narrate
         self.log = narrative.Narrator(self) if narrate else None
         self.air_for = np.zeros((self.R, self.c.A))
@@ -123,17 +131,45 @@ class GeoModel(mesa.Model):
         return cb.combat_power(s.F, s.readiness[:, :, None], s.quality[:, :, None], s.morale,
                                self.cc)
 
+    # Relations. Stances only change through events, so usually every replication has the same
+    # (A, A) matrices; the 2-D fast path avoids (R, A, A) gathers in the hot loop.
+
+    def war(self) -> np.ndarray:
+        """Pairs at war: (A, A) when stances are the same in every replication, else (R, A, A)."""
+        st = self.state.stance[0] if self._stance_uniform else self.state.stance
+        return st == WAR
+
     def friendly(self) -> np.ndarray:
-        """(R, A, A) bool: same actor, alliance or cooperation."""
-        st = self.state.stance
+        """Same actor, alliance or cooperation: (A, A) or (R, A, A) like :meth:`war`."""
+        st = self.state.stance[0] if self._stance_uniform else self.state.stance
         return (st == FRIENDLY[0]) | (st == FRIENDLY[1])
 
-    def friendly_ground(self) -> np.ndarray:
-        """(R, A, G) bool: regions held by the actor or a friend."""
-        s = self.state
-        holder = np.clip(s.control, 0, None)
-        fr = np.take_along_axis(self.friendly(), holder[:, None, :].repeat(self.c.A, 1), axis=2)
-        return fr & (s.control >= 0)[:, None, :]
+    def friendly_ground(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, A, G) bool: regions held by the actor or a friend (all rows, or `rows`)."""
+        control = self.state.control if rows is None else self.state.control[rows]
+        holder = np.clip(control, 0, None)
+        fr = self.friendly()
+        if fr.ndim == 2:
+            ground = np.moveaxis(fr[:, holder], 0, 1)
+        else:
+            fr = fr if rows is None else fr[rows]
+            ground = np.take_along_axis(fr, holder[:, None, :].repeat(self.c.A, 1), axis=2)
+        return ground & (control >= 0)[:, None, :]
+
+    def _holder_relation(self, rel: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, G, A): `rel` between each region's holder and every actor."""
+        control = self.state.control if rows is None else self.state.control[rows]
+        holder = np.clip(control, 0, None)
+        if rel.ndim == 2:
+            return rel[holder]
+        rel = rel if rows is None else rel[rows]
+        return rel[np.arange(len(holder))[:, None], holder]
+
+    def _row_relation(self, rel: np.ndarray, rows: np.ndarray, a: int) -> np.ndarray:
+        """(n, A): `rel` of actor a with every actor in replications `rows`."""
+        if rel.ndim == 2:
+            return np.broadcast_to(rel[a], (len(rows), self.c.A))
+        return rel[rows, a, :]
 
     # ---------------------------------------------------------------------------- the step
 
@@ -258,6 +294,7 @@ class GeoModel(mesa.Model):
         elif eff.kind == "set_stance":
             s.stance[r, eff.actor, eff.other] = eff.stance
             s.stance[r, eff.other, eff.actor] = eff.stance
+            self._stance_uniform = bool((s.stance == s.stance[:1]).all())
         elif eff.kind == "handover":
             self._set_control(r, np.full(len(r), eff.region), eff.actor)
         elif eff.kind == "air_strike":
@@ -270,7 +307,7 @@ class GeoModel(mesa.Model):
 
     def _threat(self) -> np.ndarray:
         """(R, A, G) enemy power in each region and its neighbours."""
-        ep = enemy_power(self.power(), self.state.war())
+        ep = enemy_power(self.power(), self.war())
         return ep @ self.reach
 
     def _air_pool(self) -> np.ndarray:
@@ -279,40 +316,37 @@ class GeoModel(mesa.Model):
     def _options(self) -> Options:
         s, c, k = self.state, self.c, self.k
         P = self.power()
-        war = s.war()
+        war = self.war()
         ep = enemy_power(P, war)
         att_power = k.commit_share * (P @ self.reach)
         att_pers = k.commit_share * (s.F @ self.reach)
-        holder = np.clip(s.control, 0, None)
-        enemy_held = np.take_along_axis(war, holder[:, None, :].repeat(c.A, 1), axis=2)
-        enemy_held &= (s.control >= 0)[:, None, :]
-        strength = s.strength()
+        enemy_held = self._holder_relation(war).transpose(0, 2, 1) & (s.control >= 0)[:, None, :]
         lost_share = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
                                where=s.strength0 > 0)
         exhausted = lost_share >= self.p["cas_tol"]
         legal = ((ep > 0) | enemy_held) & (att_pers >= k.min_attack_personnel)
+        legal &= att_power >= k.min_power_ratio * ep
         legal &= ~exhausted[:, :, None]
         air = self._air_pool()
-        enemy_air = np.einsum("rab,rb->ra", war.astype(float), air)
+        enemy_air = (air @ war.T) if war.ndim == 2 else np.einsum("rab,rb->ra", war * 1.0, air)
         air_sup = air_superiority(air, enemy_air, k.air_reference)
         intel = np.minimum(s.intel + self.intel_bonus, 1.0)
-        enemy_intel = np.where(war, intel[:, None, :], 0.0).max(axis=2)
+        enemy_intel = np.where(war[None] if war.ndim == 2 else war, intel[:, None, :], 0.0).max(2)
         surprise = 0.5 * (intel - enemy_intel)
         p = cb.win_probability(att_power, ep, s.posture[:, None, :], c.terrain[None, None, :],
                                False, air_sup[:, :, None], surprise[:, :, None], self.cc)
-        def_pers = np.einsum("rab,rbg->rag", war.astype(float), s.F)
+        def_pers = enemy_power(s.F, war)
         # Expected (mean) loss if the attack fails: the median times the lognormal mean factor.
         att_loss, _ = cb.daily_losses(att_pers, def_pers, att_power, ep, False, self.cc, 0.5)
-        att_loss = att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2)
-        loss_share = np.divide(att_loss, strength[:, :, None], out=np.zeros_like(att_loss),
-                               where=strength[:, :, None] > 0)
+        loss_frac = np.divide(att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2), att_pers,
+                              out=np.zeros_like(att_loss), where=att_pers > 0)
         tol_left = np.maximum(self.p["cas_tol"] - lost_share, 0.02)
-        value = (c.goals[None] + 0.5 * self.p["value"][:, None, :]
-                 / self.p["value"].mean(axis=1)[:, None, None])
-        value = value + np.take_along_axis(
-            np.broadcast_to(c.hostility_goal, (self.R, c.A, c.A)),
-            holder[:, None, :].repeat(c.A, 1), axis=2) * enemy_held
-        utility = p * value - k.loss_aversion * loss_share / tol_left[:, :, None]
+        # Where each actor's enemies keep their forces: (R, A, G) share of hostile strength.
+        enemy_share = np.einsum("ab,rbg->rag", c.hostility_goal, s.F / np.maximum(
+            s.strength(), 1.0)[:, :, None])
+        value = target_value(c.goals, self.p["value"], enemy_share, k.opportunity_weight)
+        utility = attack_utility(p, att_power, ep, value, loss_frac, tol_left, k.loss_aversion,
+                                 k.advance_ratio)
         hold = k.hold_utility * (1.0 - self.p["aggression"])
         return Options(att_power, att_pers, ep, legal, utility, hold, p)
 
@@ -345,7 +379,7 @@ class GeoModel(mesa.Model):
         sorties = self._air_pool()
         if not (sorties > 0).any():
             return
-        war = s.war()
+        war = self.war()
         ground = self.friendly_ground() | (s.F > 0)
         near = (ground.astype(float) @ self.reach) > 0  # (R, A, G) regions in reach of ground
         ep = enemy_power(self.power(), war)
@@ -360,7 +394,7 @@ class GeoModel(mesa.Model):
             rows, tgt = rows[ok], tgt[ok]
             if rows.size == 0:
                 continue
-            present = s.F[rows, :, tgt] * war[rows, a, :]
+            present = s.F[rows, :, tgt] * self._row_relation(war, rows, a)
             lost = air_strike_losses(sorties[rows, a], intel[rows, a], present,
                                      k.kills_per_sortie * self.step_days)
             s.F[rows, :, tgt] -= lost
@@ -376,7 +410,7 @@ class GeoModel(mesa.Model):
     def _battle(self, a: int, rows: np.ndarray, h: np.ndarray, loss_today: np.ndarray) -> None:
         """Actor a attacks region h[i] in replication rows[i]: one engagement per step."""
         s, c, k, cc = self.state, self.c, self.k, self.cc
-        war = s.war()[rows, a, :]  # (n, A) who a fights
+        war = self._row_relation(self.war(), rows, a)  # (n, A) who a fights
         origins = self.reach[h] > 0  # (n, G)
         att_pers_g = k.commit_share * s.F[rows, a, :] * origins  # (n, G)
         att_pers = att_pers_g.sum(axis=1)
@@ -422,9 +456,11 @@ class GeoModel(mesa.Model):
         left_def = def_pow * np.maximum(1 - d_lost.sum(1) / np.maximum(def_pers, 1e-9), 0)
         advance = res.attacker_wins & (left_att >= k.advance_ratio * left_def)
         if self.log:
+            factors = {"posture": s.posture[rows[0], h[0]], "air": float(air_sup[0]),
+                       "surprise": float(surprise[0]), "river": bool(river[0]),
+                       "roll": float(u[0])}
             self.log.battle(a, int(h[0]), res, att_pers[0], def_pers[0], def_pers_b[0],
-                            float(s.posture[rows[0], h[0]]), float(air_sup[0]),
-                            float(surprise[0]), bool(river[0]), bool(advance[0]))
+                            float(att_pow[0] / max(def_pow[0], 1e-9)), factors, bool(advance[0]))
         self._after_battle(a, rows, h, res.attacker_wins, advance, war, att_pers_g - a_lost)
 
     def _river(self, rows: np.ndarray, a: int, h: np.ndarray) -> np.ndarray:
@@ -462,13 +498,14 @@ class GeoModel(mesa.Model):
     def _retreat(self, b: int, rows: np.ndarray, g: np.ndarray) -> None:
         """Actor b's forces in region g[i] leave it; nowhere to go means dispersed/captured."""
         s = self.state
-        friendly = self.friendly_ground()[rows, b, :] & (s.control[rows] != -2)
+        friendly = self.friendly_ground(rows)[:, b, :]
         dest = retreat_destination(self.c.adj, g, friendly, s.F[rows, b, :])
         moving = s.F[rows, b, g].copy()
         s.F[rows, b, g] = 0.0
         ok = dest >= 0
-        s.F[rows[ok], b, dest[ok]] += moving[ok]
-        s.losses[rows[~ok], b] += moving[~ok]
+        # np.add.at: a replication may appear more than once (several regions at a time).
+        np.add.at(s.F, (rows[ok], b, dest[ok]), moving[ok])
+        np.add.at(s.losses, (rows[~ok], b), moving[~ok])
 
     def _set_control(self, rows: np.ndarray, g: np.ndarray, a: int) -> None:
         s = self.state
@@ -497,8 +534,9 @@ class GeoModel(mesa.Model):
             s.losses += (s.F * crumbs).sum(axis=2)
             s.F[crumbs] = 0.0
         P = self.power()
-        near = enemy_power(P, s.war()) @ self.reach
-        own = np.einsum("rab,rbg->rag", self.friendly().astype(float), P) @ self.reach
+        # A passive enemy threatens less: enemy power counts in proportion to its aggression.
+        near = enemy_power(P * self.p["aggression"][:, :, None], self.war()) @ self.reach
+        own = enemy_power(P, self.friendly()) @ self.reach
         s.morale = morale_update(s.morale, s.morale0, loss_today, s.F, own, near, s.momentum,
                                  k.morale_recovery * self.step_days, k.loss_shock,
                                  k.isolation_shock * self.step_days)
@@ -522,12 +560,9 @@ class GeoModel(mesa.Model):
     def _control(self) -> None:
         """Empty regions pass to the enemy present or adjacent; quiet holding fortifies."""
         s, c, k = self.state, self.c, self.k
-        holder = np.clip(s.control, 0, None)
-        fr = self.friendly()
-        r_idx = np.arange(self.R)[:, None]
-        friends = fr[r_idx, holder]  # (R, G, A): friends of each region's holder
+        friends = self._holder_relation(self.friendly())  # (R, G, A)
         defended = ((s.F.transpose(0, 2, 1) * friends).sum(2) > 0) & (s.control >= 0)
-        enemies = s.war()[r_idx, holder]  # (R, G, A)
+        enemies = self._holder_relation(self.war())  # (R, G, A)
         Ft = s.F.transpose(0, 2, 1)  # (R, G, A)
         inside = Ft * enemies
         adjacent = (s.F @ c.adj.astype(float)).transpose(0, 2, 1) * enemies
@@ -548,8 +583,8 @@ class GeoModel(mesa.Model):
                 sel = new == a
                 self._set_control(rr[sel], gg[sel], int(a))
         s.held_days += self.step_days
-        s.posture = np.where((s.held_days >= k.fortify_days) & (s.posture == 0), 1, s.posture
-                             ).astype(np.int8)
+        s.posture = np.maximum(s.posture, np.where(s.held_days >= k.fortress_days, 2, np.where(
+            s.held_days >= k.fortify_days, 1, 0))).astype(np.int8)
         has = s.control >= 0
         rows, cols = np.nonzero(has)
         s.ever[rows, s.control[has], cols] = True
@@ -609,17 +644,19 @@ def simulate(
     n_total: int | None = None,
     series_every: int = 1,
     compiled: Compiled | None = None,
+    constants: ModelConstants = DEFAULT,
 ) -> BatchResult:
     """Run a batch of replications together; see the engine contract in docs/architecture.md."""
-    model = GeoModel(scenario, reps, seed, days, design, n_total, compiled=compiled)
+    model = GeoModel(scenario, reps, seed, days, design, n_total, constants=constants,
+                     compiled=compiled)
     rec = _Recorder(model, series_every)
     model.run(on_step=rec)
-    runs = pd.DataFrame({"rep": model.reps, "status": "ok", "error": ""})
+    columns: dict[str, Any] = {"rep": model.reps, "status": "ok", "error": ""}
     for j, fid in enumerate(model.c.fact_ids()):
-        runs[f"fact:{fid}"] = model.samples[:, j]
+        columns[f"fact:{fid}"] = model.samples[:, j]
     for oid, values in measure_outcomes(model).items():
-        runs[f"out:{oid}"] = values
-    return BatchResult(runs, rec.frames(model))
+        columns[f"out:{oid}"] = values
+    return BatchResult(pd.DataFrame(columns), rec.frames(model))
 
 
 @dataclass

@@ -28,7 +28,9 @@ class Narrator:
         self.lines.append(f"{self._date()}  {text}")
 
     def _actor(self, a: int) -> str:
-        return self.m.sc.actors[self.m.c.actor_ids[a]].name
+        """Short form of the actor's name: up to the first parenthesis or comma."""
+        name = self.m.sc.actors[self.m.c.actor_ids[a]].name
+        return name.split(" (")[0].split(",")[0]
 
     def _region(self, g: int) -> str:
         return self.m.sc.regions[self.m.c.region_ids[g]].name
@@ -43,20 +45,20 @@ class Narrator:
         self._say(f"EVENT {ev.id}: {(ev.description or 'fires').rstrip('.')}.")
 
     def battle(self, a: int, h: int, res: Any, att: float, dfn: float, def_by: np.ndarray,
-               posture: float, air: float, surprise: float, river: bool, advance: bool) -> None:
+               power_ratio: float, factors: dict[str, Any], advance: bool) -> None:
         defenders = ", ".join(f"{self._actor(b)} {x:,.0f}" for b, x in enumerate(def_by) if x >= 1)
-        ratio = att / max(dfn, 1.0)
         verdict = ("attacker wins and advances" if advance else
                    "attacker wins the day but is too weak to advance" if res.attacker_wins[0]
                    else "defence holds")
-        factors = (f"posture {_POSTURES[int(posture)]}, terrain "
-                   f"{self.m.sc.regions[self.m.c.region_ids[h]].terrain.value}, "
-                   f"air {air:+.2f}, surprise {surprise:+.2f}"
-                   + (", river crossing" if river else ""))
+        terrain = self.m.sc.regions[self.m.c.region_ids[h]].terrain.value
+        detail = (f"posture {_POSTURES[int(factors['posture'])]}, terrain {terrain}, "
+                  f"air {factors['air']:+.2f}, surprise {factors['surprise']:+.2f}"
+                  + (", river crossing" if factors["river"] else ""))
         self._say(f"{self._actor(a)} attacks {self._region(h)} with {att:,.0f} against "
-                  f"{defenders or 'no defenders'} (ratio {ratio:.2f}:1; {factors}); "
-                  f"P(win) {res.p_win[0]:.2f} -> {verdict}; losses {res.att_loss[0]:,.0f} / "
-                  f"{res.def_loss[0]:,.0f}.")
+                  f"{defenders or 'no defenders'} (men {att / max(dfn, 1.0):.1f}:1, combat "
+                  f"power {power_ratio:.2f}:1; {detail}); P(win) {res.p_win[0]:.2f}, roll "
+                  f"{factors['roll']:.2f} -> {verdict}; losses {res.att_loss[0]:,.0f} attacker"
+                  f" / {res.def_loss[0]:,.0f} defender.")
 
     def rout(self, actors: np.ndarray, regions: np.ndarray, deserters: np.ndarray) -> None:
         for a, g, d in zip(actors, regions, deserters, strict=True):

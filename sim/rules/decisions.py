@@ -4,8 +4,10 @@ For actor a and region h (vectorised over replications):
   att[a,h]   = commit * sum of a's combat power in h and its neighbours
   def[a,h]   = combat power in h of actors at war with a
   p[a,h]     = win_probability(att, def, posture_h, terrain_h, river, air, surprise)
-  V[a,h]     = goals[a,h] + value_h / mean(value) * 0.5 + hostility goal against h's holder
-  U_attack   = p * V - loss_aversion * expected_loss_share / remaining casualty tolerance
+  take[a,h]  = p * min(1, att / (advance_ratio * def))^2    (winning is not yet advancing)
+  V[a,h]     = goals[a,h] + opportunity * value_h / mean(value)
+               + sum_X defeat/limit weight(a, X) * share of X's strength in h
+  U_attack   = take * V - loss_aversion * E[loss share of the attacking force] / tolerance left
   U_hold     = hold_utility * (1 - aggression)
 The actor picks one option with logit (softmax) probabilities of sharpness beta (rationality):
 bounded rationality as in McFadden's conditional logit. Illegal options have probability 0.
@@ -39,8 +41,39 @@ def reach(adj: np.ndarray) -> np.ndarray:
 
 
 def enemy_power(power: np.ndarray, war: np.ndarray) -> np.ndarray:
-    """(R, A, G): power in each region of the actors at war with each actor."""
-    return np.einsum("rab,rbg->rag", war.astype(power.dtype), power)
+    """(R, A, G): sum over b of war[a, b] * power[b, g], i.e. the power of a's enemies.
+
+    `war` is (A, A) (the same relations in every replication) or (R, A, A). Works for any
+    pairwise relation (e.g. friendship) and any per-actor quantity (power, personnel).
+    """
+    w = war.astype(power.dtype)
+    if w.ndim == 2:
+        # One (A, A) x (A, R*G) product instead of R small ones.
+        r, a, g = power.shape
+        flat = power.transpose(1, 0, 2).reshape(a, r * g)
+        return (w @ flat).reshape(a, r, g).transpose(1, 0, 2)
+    return np.einsum("rab,rbg->rag", w, power)
+
+
+def target_value(goals: np.ndarray, value: np.ndarray, enemy_share: np.ndarray,
+                 opportunity: float) -> np.ndarray:
+    """(R, A, G) what taking each region is worth to each actor (see the module docstring).
+
+    goals: (A, G) region goal weights; value: (R, G) strategic values; enemy_share: (R, A, G)
+    hostility-weighted share of the actor's enemies' strength present in each region.
+    """
+    rel = value / value.mean(axis=1, keepdims=True)
+    return goals[None] + opportunity * rel[:, None, :] + enemy_share
+
+
+def attack_utility(p_win: np.ndarray, att_power: np.ndarray, def_power: np.ndarray,
+                   value: np.ndarray, loss_frac: np.ndarray, tol_left: np.ndarray,
+                   loss_aversion: float, advance_ratio: float) -> np.ndarray:
+    """(R, A, G) utility of attacking: chance to take x value - weighted expected losses."""
+    superiority = np.divide(att_power, advance_ratio * def_power,
+                            out=np.ones_like(att_power), where=def_power > 0)
+    take = p_win * np.minimum(superiority, 1.0) ** 2
+    return take * value - loss_aversion * loss_frac / tol_left[:, :, None]
 
 
 def logit_choice(utility: np.ndarray, legal: np.ndarray, hold: np.ndarray, beta: np.ndarray,

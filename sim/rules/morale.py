@@ -3,7 +3,9 @@
 Per actor a and region g (vectorised over replications):
   m' = m + recovery * (m0 - m)                       relaxation to the actor's baseline
          - loss_shock * losses_today / forces         heavy losses
-         - isolation_shock * max(0, ln(enemy_near / own))   bad local force ratio
+         - isolation_shock * (1 - m0) * max(0, ln(enemy_near / own))   bad local ratio
+           (enemy_near weighs each enemy's power by its aggression: a passive enemy
+           threatens less; (1 - m0): committed forces are less shaken by being outnumbered)
          - shocks from battles lost and regions lost (applied where they happen)
          + momentum bonus
   a force breaks (routs) when m' < rout_threshold: a share deserts or is captured, the rest
@@ -34,7 +36,7 @@ def morale_update(
     loss_frac = np.divide(loss_today, forces + loss_today,
                           out=np.zeros_like(loss_today), where=(forces + loss_today) > 0)
     ratio = np.divide(enemy_near, own_power, out=np.zeros_like(enemy_near), where=own_power > 0)
-    isolation = np.log(np.maximum(ratio, 1.0))
+    isolation = np.log(np.maximum(ratio, 1.0)) * (1.0 - morale0[..., None])
     m = (morale + recovery * (morale0[..., None] - morale) - loss_shock * loss_frac
          - isolation_shock * isolation + 0.01 * momentum[..., None])
     return np.clip(m, 0.0, 1.0)
