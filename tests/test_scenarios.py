@@ -273,3 +273,10 @@ def test_no_iran_file_extends_the_reference_and_removes_iranian_means() -> None:
     assert sc.actors["iran"].forces.reserve.value == 0
     iranian = [s for r in sc.relations.values() for s in r.support.values() if s.from_ == "iran"]
     assert iranian and all(s.amount.value == 0 for s in iranian)
+
+
+def test_analyst_note_lists_every_assumption_and_variant(ref: Scenario) -> None:
+    doc = (SCENARIOS.parent / "docs" / "iraq-2014.md").read_text(encoding="utf-8")
+    missing = [p for p, f in facts(ref) if f.assumption and f"`{p}`" not in doc]
+    assert not missing, f"assumptions missing from docs/iraq-2014.md: {missing}"
+    assert all(f"`{v}`" in doc for v in ref.variants)
