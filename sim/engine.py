@@ -231,8 +231,9 @@ class GeoModel(mesa.Model):
                 continue
             amount = self.p[sup.amount]
             if sup.kind == SUPPORT_CODES["troops"]:
-                if threat is None:
-                    threat = self._threat()
+                if threat is None:  # the threat assessed at the last decision phase
+                    threat = getattr(self, "_step_threat", None)
+                    threat = self._threat() if threat is None else threat
                 self._deliver_troops(j, sup, amount, active, threat)
             elif sup.kind == SUPPORT_CODES["air_strikes"]:
                 self.air_for[:, sup.receiver] += np.where(active, amount, 0.0)
@@ -314,48 +315,63 @@ class GeoModel(mesa.Model):
         return self.state.air + self.air_for
 
     def _options(self) -> Options:
-        s, c, k = self.state, self.c, self.k
+        """Every actor's legal attacks and their utilities (phase 3, see decisions.py)."""
+        s, k = self.state, self.k
         P = self.power()
         war = self.war()
         ep = enemy_power(P, war)
+        self._step_threat = ep @ self.reach  # reused by movement: nothing moves in between
         att_power = k.commit_share * (P @ self.reach)
         att_pers = k.commit_share * (s.F @ self.reach)
         enemy_held = self._holder_relation(war).transpose(0, 2, 1) & (s.control >= 0)[:, None, :]
         lost_share = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
                                where=s.strength0 > 0)
-        exhausted = lost_share >= self.p["cas_tol"]
         legal = ((ep > 0) | enemy_held) & (att_pers >= k.min_attack_personnel)
         legal &= att_power >= k.min_power_ratio * ep
-        legal &= ~exhausted[:, :, None]
+        legal &= (lost_share < self.p["cas_tol"])[:, :, None]
+        utility = np.zeros_like(att_power)
+        p_win = np.zeros_like(att_power)
+        idx = np.nonzero(legal)
+        if idx[0].size:
+            # Only legal options are evaluated: usually a small share of (R, A, G).
+            p_win[idx], utility[idx] = self._evaluate(idx, att_power[idx], att_pers[idx],
+                                                      ep[idx], war, lost_share)
+        hold = k.hold_utility * (1.0 - self.p["aggression"])
+        return Options(att_power, att_pers, ep, legal, utility, hold, p_win)
+
+    def _evaluate(self, idx: tuple[np.ndarray, ...], att_power: np.ndarray,
+                  att_pers: np.ndarray, ep: np.ndarray, war: np.ndarray,
+                  lost_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(win) and utility of the attacks (replication r, actor a, region g) in `idx`."""
+        s, c, k = self.state, self.c, self.k
+        r, a, g = idx
+        wrow = war[a] if war.ndim == 2 else war[r, a]  # (n, A)
         air = self._air_pool()
-        enemy_air = (air @ war.T) if war.ndim == 2 else np.einsum("rab,rb->ra", war * 1.0, air)
-        air_sup = air_superiority(air, enemy_air, k.air_reference)
+        air_sup = air_superiority(air[r, a], (air[r] * wrow).sum(1), k.air_reference)
         intel = np.minimum(s.intel + self.intel_bonus, 1.0)
-        enemy_intel = np.where(war[None] if war.ndim == 2 else war, intel[:, None, :], 0.0).max(2)
-        surprise = 0.5 * (intel - enemy_intel)
-        p = cb.win_probability(att_power, ep, s.posture[:, None, :], c.terrain[None, None, :],
-                               False, air_sup[:, :, None], surprise[:, :, None], self.cc)
-        def_pers = enemy_power(s.F, war)
+        surprise = 0.5 * (intel[r, a] - np.where(wrow, intel[r], 0.0).max(1))
+        p = cb.win_probability(att_power, ep, s.posture[r, g], c.terrain[g], False, air_sup,
+                               surprise, self.cc)
+        def_pers = (s.F[r, :, g] * wrow).sum(1)
         # Expected (mean) loss if the attack fails: the median times the lognormal mean factor.
         att_loss, _ = cb.daily_losses(att_pers, def_pers, att_power, ep, False, self.cc, 0.5)
-        loss_frac = np.divide(att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2), att_pers,
-                              out=np.zeros_like(att_loss), where=att_pers > 0)
-        tol_left = np.maximum(self.p["cas_tol"] - lost_share, 0.02)
-        # Where each actor's enemies keep their forces: (R, A, G) share of hostile strength.
-        enemy_share = np.einsum("ab,rbg->rag", c.hostility_goal, s.F / np.maximum(
-            s.strength(), 1.0)[:, :, None])
-        value = target_value(c.goals, self.p["value"], enemy_share, k.opportunity_weight)
+        loss_frac = att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2) / att_pers
+        tol_left = np.maximum(self.p["cas_tol"][r, a] - lost_share[r, a], 0.02)
+        # Where each actor's enemies keep their forces: hostility-weighted share of strength.
+        share = s.F[r, :, g] / np.maximum(s.strength()[r], 1.0)
+        enemy_share = (c.hostility_goal[a] * share).sum(1)
+        value = target_value(c.goals[a, g], self.p["value"][r, g],
+                             self.p["value"][r].mean(1), enemy_share, k.opportunity_weight)
         utility = attack_utility(p, att_power, ep, value, loss_frac, tol_left, k.loss_aversion,
                                  k.advance_ratio)
-        hold = k.hold_utility * (1.0 - self.p["aggression"])
-        return Options(att_power, att_pers, ep, legal, utility, hold, p)
+        return p, utility
 
     # Phase 4 ---------------------------------------------------------------------------
 
     def _movement(self) -> None:
         s, k = self.state, self.k
         attacking = np.stack([a.target for a in self.actors], axis=1) != HOLD  # (R, A)
-        threat = self._threat()
+        threat = self._step_threat
         ground = self.friendly_ground()
         can_enter = (ground & self.c.entry[None]).any(axis=2)
         F_new, reserve_new = redeploy(s.F, s.reserve, threat, ground, can_enter, self.c.goals,

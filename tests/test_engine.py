@@ -121,3 +121,11 @@ def test_team_orders_override_the_policy(front):
     rebels.orders = -1  # hold
     m.step()
     assert (rebels.target == -1).all()
+
+
+def test_reference_scenario_replication_alone_equals_in_batch():
+    sc = load_scenario(Path(__file__).parents[1] / "scenarios" / "iraq-2014.yaml")
+    batch = simulate(sc, np.arange(40), seed=3, days=30)
+    for k in (5, 39):
+        alone = simulate(sc, [k], seed=3, days=30)
+        assert alone.runs.equals(batch.runs[batch.runs.rep == k].reset_index(drop=True))

@@ -55,25 +55,25 @@ def enemy_power(power: np.ndarray, war: np.ndarray) -> np.ndarray:
     return np.einsum("rab,rbg->rag", w, power)
 
 
-def target_value(goals: np.ndarray, value: np.ndarray, enemy_share: np.ndarray,
-                 opportunity: float) -> np.ndarray:
-    """(R, A, G) what taking each region is worth to each actor (see the module docstring).
+def target_value(goal: np.ndarray, value: np.ndarray, mean_value: np.ndarray,
+                 enemy_share: np.ndarray, opportunity: float) -> np.ndarray:
+    """What taking a region is worth to an actor (see the module docstring); elementwise.
 
-    goals: (A, G) region goal weights; value: (R, G) strategic values; enemy_share: (R, A, G)
-    hostility-weighted share of the actor's enemies' strength present in each region.
+    goal: the actor's goal weight on the region; value, mean_value: the region's strategic
+    value and the scenario's mean; enemy_share: hostility-weighted share of the actor's
+    enemies' strength present in the region.
     """
-    rel = value / value.mean(axis=1, keepdims=True)
-    return goals[None] + opportunity * rel[:, None, :] + enemy_share
+    return goal + opportunity * value / mean_value + enemy_share
 
 
 def attack_utility(p_win: np.ndarray, att_power: np.ndarray, def_power: np.ndarray,
                    value: np.ndarray, loss_frac: np.ndarray, tol_left: np.ndarray,
                    loss_aversion: float, advance_ratio: float) -> np.ndarray:
-    """(R, A, G) utility of attacking: chance to take x value - weighted expected losses."""
+    """Utility of attacking (elementwise): chance to take x value - weighted expected losses."""
     superiority = np.divide(att_power, advance_ratio * def_power,
                             out=np.ones_like(att_power), where=def_power > 0)
     take = p_win * np.minimum(superiority, 1.0) ** 2
-    return take * value - loss_aversion * loss_frac / tol_left[:, :, None]
+    return take * value - loss_aversion * loss_frac / tol_left
 
 
 def logit_choice(utility: np.ndarray, legal: np.ndarray, hold: np.ndarray, beta: np.ndarray,
