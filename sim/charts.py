@@ -289,12 +289,16 @@ def control_map(control_df: pd.DataFrame, scenario: Scenario, day: int | None = 
 
     mean_lat = float(np.mean([r.lat for r in regions])) if regions else 0.0
     fig = _figure("Who controls each region (share of runs)", height=760, showlegend=True,
-                  legend=dict(title="most likely controller", x=1.02, y=1, xanchor="left"))
+                  legend=dict(title="controller", x=1.02, y=1, xanchor="left"))
     fig.add_scatter(x=_link_xy(scenario, "lon"), y=_link_xy(scenario, "lat"), mode="lines",
                     line=dict(color="#AAAAAA", width=1.5), hoverinfo="skip", name="roads",
                     showlegend=False)
-    for name, color in [*zip(map(short_name, names), colors, strict=True),
-                        ("nobody", NONE_COLOR)]:
+    # Legend keys for the actors that hold some region on some day (a short legend leaves
+    # the map its width on paper), then 'nobody'.
+    held = set(np.unique(control_df[region_ids].to_numpy()).tolist())
+    keys = [(short_name(n), c) for i, (n, c) in enumerate(zip(names, colors, strict=True))
+            if i in held]
+    for name, color in [*keys, ("nobody", NONE_COLOR)]:
         fig.add_scatter(x=[None], y=[None], mode="markers", name=name,  # legend keys only
                         marker=dict(size=14, color=color))
     state = _map_state(probs[start], [r.name for r in regions], names, colors)

@@ -48,7 +48,7 @@ th, td { border-bottom: 1px solid var(--rule); padding: 6px 10px; text-align: le
 th { background: var(--head); font-weight: 700; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #fafafa; }
-code { font-size: 0.9em; overflow-wrap: anywhere; }
+code { font-size: 0.9em; overflow-wrap: break-word; }
 .note { border-left: 5px solid #E69F00; background: #fff8e6; padding: 10px 14px; margin: 1em 0; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 0.85em;
   border: 1px solid var(--rule); }
@@ -195,6 +195,12 @@ def report_sections(res: Results, sc: Scenario | None, notes: Sequence[str] = ()
     intro = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
     if sc and sc.scenario.description:
         intro += f"<p>{esc(sc.scenario.description)}</p>"
+    variant = m.get("variant")
+    if sc and variant in sc.variants:
+        v = sc.variants[variant]
+        intro += (f"<p><b>Variant {esc(variant)}: {esc(v.title)}.</b> {esc(v.description)} "
+                  f"Changes: {esc(', '.join(f'{k} = {_compact(x)}' for k, x in v.set.items()))}"
+                  "</p>")
     ok = res.runs[res.runs["status"] == "ok"] if "status" in res.runs else res.runs
     if ok.empty:
         intro += '<p class="note">No completed runs in this folder: nothing to summarise.</p>'
@@ -204,8 +210,9 @@ def report_sections(res: Results, sc: Scenario | None, notes: Sequence[str] = ()
            Section("outcomes", "Outcomes", _outcome_figures(summary))]
     out += _series_sections(res.series, m, sc)
     if sc:
-        out.append(Section("relations", "Relations and support",
-                           figure_html(charts.relations_network(sc))))
+        out.append(_relations_section(sc))
+        if sc.events:
+            out.append(_events_section(sc))
         out.append(_facts_section(sc))
     out.append(_sampled_section(ok, sc))
     if sc:
@@ -292,33 +299,94 @@ def _series_sections(series: Mapping[str, pd.DataFrame], m: Mapping[str, Any],
     return out
 
 
+def _compact(value: Any) -> str:
+    """A condition, effect or override as one short line: `controls(actor=x, region=y)`."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                 exclude_defaults=True)
+    if isinstance(value, Mapping):
+        if _is_fact(value):
+            return _num(value["value"])  # its provenance is in the facts table
+        return ", ".join(f"{k}({_compact(v)})" if isinstance(v, Mapping) and not _is_fact(v)
+                         else f"{k}={_compact(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + "; ".join(_compact(v) for v in value) + "]"
+    return _num(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else str(value)
+
+
+def _is_fact(value: Mapping[str, Any]) -> bool:
+    return "value" in value and set(value) <= set(Fact.model_fields)
+
+
+def _source_ref(sc: Scenario, sid: str | None) -> str:
+    if not sid:
+        return ""
+    s = sc.sources.get(sid)
+    return f"{esc(s.outlet)} [<code>{esc(sid)}</code>]" if s else f"<code>{esc(sid)}</code>"
+
+
+def _relations_section(sc: Scenario) -> Section:
+    names = {a: x.name for a, x in sc.actors.items()}
+    rels = [{"between": esc(" – ".join(names[a] for a in r.between)), "stance": esc(r.stance),
+             "source": _source_ref(sc, r.source), "note": esc(r.note)}
+            for r in sc.relations.values()]
+    sups = []
+    for r in sc.relations.values():
+        for sid, x in r.support.items():
+            rng, _ = _range(x.amount)
+            end = x.end_day if x.end_day is not None else "horizon"
+            sups.append({"from → to": esc(f"{names[x.from_]} → {names[x.to]}"),
+                         "kind": esc(x.kind), "amount": _num(x.amount.value),
+                         "range": esc(rng), "days": esc(f"{x.start_day}–{end}"),
+                         "where": esc(x.region or "most threatened"),
+                         "condition": esc(_compact(x.condition) if x.condition else ""),
+                         "source": _source_ref(sc, x.source), "id": f"<code>{esc(sid)}</code>"})
+    text = figure_html(charts.relations_network(sc))
+    text += "<h3>Stances</h3>" + (table_html(rels, ["between", "stance", "source", "note"])
+                                  if rels else "<p>No relations declared (all neutral).</p>")
+    if sups:
+        text += "<h3>Support commitments</h3>" + table_html(
+            sups, ["from → to", "kind", "amount", "range", "days", "where", "condition",
+                   "source", "id"], numeric=["amount"])
+    return Section("relations", "Relations and support", text)
+
+
+def _events_section(sc: Scenario) -> Section:
+    rows = []
+    for eid, e in sc.events.items():
+        when = " and ".join(x for x in (f"day {e.on_day}" if e.on_day is not None else "",
+                                        f"when {_compact(e.when)}" if e.when else "") if x)
+        rng, _ = _range(e.probability)
+        rows.append({"event": f"<code>{esc(eid)}</code>", "when": esc(when),
+                     "probability": _pct(e.probability.value) + (f" ({esc(rng)})" if rng else ""),
+                     "what happens": esc(e.description),
+                     "effects": esc(_compact(e.effects)), "source": _source_ref(sc, e.source)})
+    return Section("events", "Events", table_html(
+        rows, ["event", "when", "probability", "what happens", "effects", "source"],
+        numeric=["probability"]))
+
+
 # --------------------------------------------------------------------------------------------
 # Facts, provenance, bibliography, manifest
 # --------------------------------------------------------------------------------------------
 
 
 def default_fact_paths(sc: Scenario) -> set[str]:
-    """Dotted ids of facts the file does not give (schema defaults), which have no provenance."""
-    out: set[str] = set()
+    """Dotted ids of facts the file does not give (schema defaults), which have no provenance.
+
+    A field is a default when pydantic did not see it set; a default sub-object (e.g. a whole
+    `economy` left out) makes every fact inside it a default too.
+    """
+    unset: list[str] = []
     for path, obj in walk(sc):
         if isinstance(obj, BaseModel) and not isinstance(obj, Fact):
             for name, info in type(obj).model_fields.items():
-                if name not in obj.model_fields_set and isinstance(getattr(obj, name), Fact):
-                    out.add(".".join(str(k) for k in (*path, info.alias or name)))
-    # A default sub-object (e.g. forces omitted entirely) makes all its facts defaults too.
-    return out | {fid for fid, _ in facts(sc) if any(fid.startswith(p + ".") for p in
-                                                     _default_objects(sc))}
-
-
-def _default_objects(sc: Scenario) -> set[str]:
-    out: set[str] = set()
-    for path, obj in walk(sc):
-        if isinstance(obj, BaseModel) and not isinstance(obj, Fact):
-            for name, info in type(obj).model_fields.items():
-                v = getattr(obj, name)
-                if name not in obj.model_fields_set and isinstance(v, BaseModel):
-                    out.add(".".join(str(k) for k in (*path, info.alias or name)))
-    return out
+                if name not in obj.model_fields_set and isinstance(getattr(obj, name), BaseModel):
+                    unset.append(".".join(str(k) for k in (*path, info.alias or name)))
+    prefixes = tuple(f"{u}." for u in unset)
+    given = set(unset)
+    return {fid for fid, _ in facts(sc) if fid in given or fid.startswith(prefixes)}
 
 
 def _source_cell(sc: Scenario, f: Fact) -> str:

@@ -54,6 +54,15 @@ SCENARIO = {
             "air": {"from": "green", "to": "blue", "kind": "air_strikes", "amount": 20}}},
         "red-green": {"between": ["red", "green"], "stance": "rivalry"},
     },
+    "events": {
+        "rally": {"description": "Blue rallies <b>", "on_day": 5, "source": "wire",
+                  "probability": {"value": 0.5, "low": 0.2, "high": 0.8, "assumption": True},
+                  "effects": [{"morale": {"actor": "blue", "delta": 0.1}}]},
+    },
+    "variants": {
+        "no-air": {"title": "No air support", "description": "Green flies no strikes.",
+                   "set": {"relations.blue-green.support.air.amount": 0}},
+    },
     "outcomes": {
         "alpha_falls": {"kind": "control", "label": "Alpha falls to Red", "region": "alpha",
                         "by": ["red"]},

@@ -60,6 +60,7 @@ def test_report_lists_every_fact_with_its_provenance(page):
     assert "3,000 to 8,000" in facts and "pert" in facts
     assert "assumption" in facts and "Low after defeats." in facts
     assert "no source given" in facts  # the unsourced garrisons are flagged, not hidden
+    assert "set by variant" not in facts
     biblio = page[page.index('id="sources"'):page.index('id="manifest"')]
     assert "Think Tank" in biblio and "Group strength" in biblio
     sampled = page[page.index('id="sampled"'):page.index('id="sources"')]
@@ -67,6 +68,30 @@ def test_report_lists_every_fact_with_its_provenance(page):
     manifest = page[page.index('id="manifest"'):]
     assert "0" * 64 in manifest and "geosim run testland.yaml --runs 40" in manifest
     assert "2 batches" in manifest
+
+
+def test_report_relations_events_and_support_tables(page):
+    rel = page[page.index('id="relations"'):page.index('id="events"')]
+    assert "Blue State – Red Group" in rel and "war" in rel
+    assert "Green State → Blue State" in rel and "air_strikes" in rel and "2,000" in rel
+    events = page[page.index('id="events"'):page.index('id="facts"')]
+    assert "<code>rally</code>" in events and "day 5" in events
+    assert "50.0% (0.2 to 0.8)" in events and "Blue rallies &lt;b&gt;" in events
+    assert "morale(actor=blue, delta=0.1)" in events
+
+
+def test_variant_is_described(tmp_path):
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["variant"] = "no-air"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert "variant <b>no-air</b>" in text
+    assert "Variant no-air: No air support." in text
+    assert "relations.blue-green.support.air.amount = 0" in text
+    rel = text[text.index('id="relations"'):text.index('id="events"')]
+    assert "air strikes 0 sorties" in rel  # the scenario was loaded with the variant
+    assert "air strikes 20 sorties" not in rel
 
 
 def test_changed_scenario_file_is_flagged(page):

@@ -124,7 +124,7 @@ def test_synthetic_report_renders_offline(browser, tmp_path):
         _check_common(opened, n_binary=2, n_quantities=2, n_actors=3, n_regions=4)
         # two supports from green to blue: one arrow plus the list beside blue
         assert opened.chart("Relations")["annotations"] == 2
-        assert opened.page.locator("section#facts table.facts tbody tr").count() == 9
+        assert opened.page.locator("section#facts table.facts tbody tr").count() == 11
         assert opened.page.locator("section#sources tbody tr").count() == 2
     finally:
         opened.close()
