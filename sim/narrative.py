@@ -28,9 +28,7 @@ class Narrator:
         self.lines.append(f"{self._date()}  {text}")
 
     def _actor(self, a: int) -> str:
-        """Short form of the actor's name: up to the first parenthesis or comma."""
-        name = self.m.sc.actors[self.m.c.actor_ids[a]].name
-        return name.split(" (")[0].split(",")[0]
+        return short_name(self.m.sc.actors[self.m.c.actor_ids[a]].name)
 
     def _region(self, g: int) -> str:
         return self.m.sc.regions[self.m.c.region_ids[g]].name
@@ -75,15 +73,21 @@ def final_state(model: GeoModel, control: dict[str, str | None], strength: dict[
                 outcomes: dict[str, float]) -> list[str]:
     sc = model.sc
     end = sc.scenario.as_of + dt.timedelta(days=model.state.day)
+    name = {aid: short_name(a.name) for aid, a in sc.actors.items()}
     lines = ["", f"Situation on {end:%d %b %Y} (day {model.state.day}):", "  Control:"]
     for gid, holder in control.items():
-        lines.append(f"    {sc.regions[gid].name:<22} {sc.actors[holder].name if holder else '-'}")
-    lines.append("  Strength (personnel):")
+        lines.append(f"    {sc.regions[gid].name:<36} {name[holder] if holder else '-'}")
+    lines.append("  Strength (personnel, incl. reserves):")
     for aid, x in strength.items():
-        lines.append(f"    {sc.actors[aid].name:<40} {x:>10,.0f}")
+        lines.append(f"    {name[aid]:<36} {x:>10,.0f}")
     lines.append("  Outcomes:")
     for oid, v in outcomes.items():
         o = sc.outcomes[oid]
         shown = ("yes" if v >= 0.5 else "no") if o.is_binary else f"{v:,.2f}"
-        lines.append(f"    {o.label or oid:<40} {shown}")
+        lines.append(f"    {o.label or oid:<60} {shown}")
     return lines
+
+
+def short_name(name: str) -> str:
+    """Short form of an actor's name: up to the first parenthesis or comma."""
+    return name.split(" (")[0].split(",")[0]
