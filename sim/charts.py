@@ -470,36 +470,48 @@ def variant_comparison(summaries: Mapping[str, pd.DataFrame],
                        diffs: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
     """Binary outcomes per variant (grouped bars with intervals) and differences to baseline.
 
+    Only binary outcomes are drawn: their differences share one scale (percentage points),
+    whereas quantities (head counts, shares) do not; the report tabulates those.
+
     Args:
         summaries: variant name -> summary table; the first is the baseline.
-        diffs: columns outcome, variant, diff, lo, hi (difference to the baseline, 95%).
+        diffs: columns outcome, variant, diff, lo, hi (difference to the baseline, 95%);
+            rows of non-binary outcomes are skipped.
 
     Returns:
         (probabilities figure, differences figure).
     """
     labels: dict[str, str] = {}
+    binary: set[str] = set()
     for s in summaries.values():
         for _, r in s.iterrows():
             labels.setdefault(str(r["outcome"]), _label(r))
+            if bool(r["binary"]):
+                binary.add(str(r["outcome"]))
+    n_out = len(binary)
     probs = _figure("Probability of each outcome by variant (95% interval)", barmode="group",
-                    height=560)
+                    height=max(320, 120 + 30 * n_out * len(summaries)))
     for i, (variant, s) in enumerate(summaries.items()):
         rows = s[s["binary"].astype(bool)]
         p = rows["p"].to_numpy(float)
-        probs.add_bar(name=variant, x=[labels[o] for o in rows["outcome"]], y=p,
-                      marker_color=OKABE_ITO[i % len(OKABE_ITO)],
-                      error_y=dict(type="data", symmetric=False, array=rows["p_hi"] - p,
+        probs.add_bar(name=variant, orientation="h", y=[labels[o] for o in rows["outcome"]],
+                      x=p, marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                      error_x=dict(type="data", symmetric=False, array=rows["p_hi"] - p,
                                    arrayminus=p - rows["p_lo"], color="#222222"))
-    probs.update_yaxes(range=[0, 1], tickformat=".0%", title="probability")
-    diff = _figure("Difference to the baseline (95% interval)", barmode="group",
-                   height=max(320, 120 + 45 * len(diffs)))
-    for i, (variant, d) in enumerate(diffs.groupby("variant", sort=False)):
+    probs.update_xaxes(range=[0, 1], tickformat=".0%", title="probability")
+    probs.update_yaxes(autorange="reversed")
+    d_bin = diffs[diffs["outcome"].astype(str).isin(binary)]
+    n_var = max(d_bin["variant"].nunique(), 1)
+    diff = _figure("Change in probability against the baseline (95% interval)",
+                   barmode="group", height=max(320, 120 + 30 * n_out * n_var))
+    for i, (variant, d) in enumerate(d_bin.groupby("variant", sort=False)):
         v = d["diff"].to_numpy(float)
-        diff.add_bar(name=str(variant), orientation="h", y=[labels.get(o, o) for o in d["outcome"]],
+        diff.add_bar(name=str(variant), orientation="h", y=[labels[o] for o in d["outcome"]],
                      x=v, marker_color=OKABE_ITO[(i + 1) % len(OKABE_ITO)],
                      error_x=dict(type="data", symmetric=False, array=d["hi"] - v,
                                   arrayminus=v - d["lo"], color="#222222"))
-    diff.update_xaxes(title="difference to baseline", zeroline=True, zerolinewidth=2)
+    diff.update_xaxes(title="difference to baseline (percentage points)", tickformat="+.0%",
+                      zeroline=True, zerolinewidth=2, zerolinecolor="#222222")
     diff.update_yaxes(autorange="reversed")
     return probs, diff
 

@@ -234,6 +234,11 @@ def _pct(x: float) -> str:
     return "" if not math.isfinite(x) else f"{100 * x:.1f}%"
 
 
+def _pp(x: float) -> str:
+    """A difference of probabilities in percentage points, signed."""
+    return "" if not math.isfinite(x) else f"{100 * x:+.1f} pp"
+
+
 def _num(x: Any) -> str:
     try:
         v = float(x)
@@ -522,13 +527,17 @@ def write_comparison_report(path: str | Path, summaries: Mapping[str, pd.DataFra
     probs, delta = charts.variant_comparison(summaries, diffs)
     intro = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
     baseline = next(iter(summaries), "")
+    binary = {str(o) for s in summaries.values() for o, b in zip(s["outcome"], s["binary"],
+                                                                 strict=True) if bool(b)}
     rows = []
     for _, r in diffs.iterrows():
+        # Probabilities read as percentages, their differences as percentage points.
+        val, dif = (_pct, _pp) if str(r["outcome"]) in binary else (_num, _num)
         rows.append({"outcome": esc(r.get("label") or r["outcome"]), "variant": esc(r["variant"]),
-                     "baseline": _num(r["a"]) if "a" in r else "",
-                     "variant value": _num(r["b"]) if "b" in r else "",
-                     "difference": _num(r["diff"]),
-                     "95% interval": f"{_num(r['lo'])} to {_num(r['hi'])}",
+                     "baseline": val(r["a"]) if "a" in r else "",
+                     "variant value": val(r["b"]) if "b" in r else "",
+                     "difference": dif(r["diff"]),
+                     "95% interval": f"{dif(r['lo'])} to {dif(r['hi'])}",
                      "method": esc(r.get("method", ""))})
     sections = [
         Section("compare", f"Variants against {baseline}", intro + figure_html(probs)

@@ -236,14 +236,16 @@ def test_variant_comparison_bars_and_differences():
     base = rf.summary_table()
     alt = base.copy()
     alt.loc[alt["binary"], ["p", "p_lo", "p_hi"]] = [[0.5, 0.4, 0.6], [0.2, 0.12, 0.3]]
-    diffs = pd.DataFrame({"outcome": ["alpha_falls", "bravo_retaken"], "variant": "alt",
-                          "diff": [0.2, -0.45], "lo": [0.05, -0.6], "hi": [0.35, -0.3]})
+    diffs = pd.DataFrame({"outcome": ["alpha_falls", "bravo_retaken", "blue_strength"],
+                          "variant": "alt", "diff": [0.2, -0.45, -300.0],
+                          "lo": [0.05, -0.6, -500.0], "hi": [0.35, -0.3, -100.0]})
     probs, delta = charts.variant_comparison({"baseline": base, "alt": alt}, diffs)
     assert [t.name for t in probs.data] == ["baseline", "alt"]
-    np.testing.assert_allclose(probs.data[1].y, [0.5, 0.2])
-    np.testing.assert_allclose(probs.data[1].error_y.array, [0.1, 0.1])
-    np.testing.assert_allclose(probs.data[1].error_y.arrayminus, [0.1, 0.08])
-    (bar,) = delta.data
+    np.testing.assert_allclose(probs.data[0].x, [0.3, 0.65])
+    np.testing.assert_allclose(probs.data[1].x, [0.5, 0.2])
+    np.testing.assert_allclose(probs.data[1].error_x.array, [0.1, 0.1])
+    np.testing.assert_allclose(probs.data[1].error_x.arrayminus, [0.1, 0.08])
+    (bar,) = delta.data  # the quantity (head count) is not put on a probability axis
     np.testing.assert_allclose(bar.x, [0.2, -0.45])
     np.testing.assert_allclose(bar.error_x.array, [0.15, 0.15])
     np.testing.assert_allclose(bar.error_x.arrayminus, [0.15, 0.15])
