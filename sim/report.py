@@ -192,7 +192,7 @@ def _subtitle(m: Mapping[str, Any], sc: Scenario | None) -> str:
 def report_sections(res: Results, sc: Scenario | None, notes: Sequence[str] = ()) -> list[Section]:
     """Every section of an ensemble report (pure: no I/O)."""
     m = res.manifest
-    intro = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
+    intro = "".join(f'<p class="note">{esc(n)}</p>' for n in [*notes, *_run_notes(res)])
     if sc and sc.scenario.description:
         intro += f"<p>{esc(sc.scenario.description)}</p>"
     variant = m.get("variant")
@@ -218,6 +218,22 @@ def report_sections(res: Results, sc: Scenario | None, notes: Sequence[str] = ()
     if sc:
         out.append(_bibliography(sc))
     out.append(_manifest_section(m))
+    return out
+
+
+def _run_notes(res: Results) -> list[str]:
+    """Warnings about the run itself: unfinished, or replications that failed."""
+    m, runs = res.manifest, res.runs
+    out = []
+    status = m.get("status")
+    if status and status != "complete":
+        out.append(f"This run is not complete (status: {status}): the report covers the "
+                   f"{len(runs)} of {m.get('runs_planned')} planned runs written so far.")
+    if "status" in runs and (failed := runs[runs["status"] != "ok"]).shape[0]:
+        top = failed["error"].astype(str).value_counts() if "error" in failed else None
+        why = f" Most common error: {top.index[0]} ({top.iloc[0]}x)." if top is not None else ""
+        out.append(f"{len(failed)} of {len(runs)} runs failed and are left out of every "
+                   f"statistic below.{why}")
     return out
 
 

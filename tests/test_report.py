@@ -124,6 +124,21 @@ def test_folder_without_completed_runs(tmp_path):
     assert "No completed runs" in text and PLOTLY_BANNER not in text
 
 
+def test_failed_and_unfinished_runs_are_reported(tmp_path):
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    part = folder / "runs" / "part-00000.parquet"
+    runs = pd.read_parquet(part)
+    runs.loc[runs.index[:3], ["status", "error"]] = ["error", "ValueError: boom"]
+    runs.to_parquet(part)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["status"] = "interrupted"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert "not complete (status: interrupted)" in text
+    assert "3 of 40 runs failed" in text and "ValueError: boom (3x)" in text
+    assert "<td class=\"num\">37</td>" in text  # statistics over the 37 ok runs only
+
+
 def test_missing_folder_is_a_results_error(tmp_path):
     with pytest.raises(ResultsError, match="no such results folder"):
         report.write_report(tmp_path / "nope")
