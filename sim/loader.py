@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, ScenarioError
 from sim.refs import check_references, field_named, model_at, reference_problems, walk
 from sim.schema import Fact, Scenario
-from sim.yamlpos import Located, PathT, Pos, dotted, load_with_positions
+from sim.yamlpos import Located, PathT, Pos, dotted, load_with_positions, shown
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def _variant_problems(located: Located, base: list[Problem]) -> list[Problem]:
 
 
 def _in_variant(p: Problem, name: str) -> Problem:
-    return Problem(p.file, p.line, p.col, p.path, f"{p.message} (in variant '{name}')")
+    return Problem(p.file, p.line, p.col, p.path, f"{p.message} (in variant '{shown(name)}')")
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,10 +196,10 @@ def apply_variant(located: Located, name: str) -> Located:
     data = copy.deepcopy(located.data)
     variants = data.get("variants") if isinstance(data, dict) else None
     if not isinstance(variants, dict) or name not in variants:
-        known = sorted(str(k) for k in variants) if isinstance(variants, dict) else []
+        known = sorted(shown(k) for k in variants) if isinstance(variants, dict) else []
         near = get_close_matches(name, known, n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""
-        raise ScenarioError([_at(located, ("variants",), f"unknown variant '{name}' ({hint}"
+        raise ScenarioError([_at(located, ("variants",), f"unknown variant '{shown(name)}' ({hint}"
                                  f"allowed: {', '.join(known) or 'none declared'})")])
     spec = variants[name]
     overrides = spec.get("set") if isinstance(spec, dict) else None
@@ -258,7 +258,7 @@ def _step(node: Any, part: str | int, done: list[Any]) -> tuple[Any, Any, str | 
         return node[part], part, None
     so_far = dotted((*done, part))
     if isinstance(node, dict):
-        near = get_close_matches(str(part), [str(k) for k in node], n=1)
+        near = get_close_matches(str(part), [shown(k) for k in node], n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
         return None, part, f"no such path '{so_far}'{hint}"
     if isinstance(node, list):
@@ -339,7 +339,8 @@ def _problem_from_pydantic(err: Any, located: Located) -> Problem:
         allowed = _allowed_fields(model_at(loc[:-1]))
         near = get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""
-        return _at(located, loc, f"unknown field '{loc[-1]}' ({hint}allowed: {', '.join(allowed)})")
+        return _at(located, loc, f"unknown field '{shown(loc[-1])}' ({hint}allowed: "
+                   f"{', '.join(allowed)})")
     if kind in ("model_type", "model_attributes_type") and model_at(loc) is Fact:
         return _at(located, loc, f"expected a number or a fact {{value, low, high, source, ...}} "
                    f"{got}")
@@ -393,7 +394,7 @@ def dump_scenario(scenario: Scenario) -> str:
                      width=100)
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """A safe dumper that also writes enum members and tuples (as text and lists)."""
 
 

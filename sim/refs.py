@@ -15,6 +15,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from sim.schema import Fact, Link, Relation, Scenario
+from sim.yamlpos import shown
 
 PathT = tuple[str | int, ...]
 
@@ -46,10 +47,11 @@ def facts(sc: Scenario) -> Iterator[tuple[str, Fact]]:
 
 
 def _unknown(kind: str, value: str, known: dict[str, Any]) -> str:
-    near = get_close_matches(value, list(known), n=1)
+    names = [shown(k) for k in known]
+    near = get_close_matches(value, names, n=1)
     hint = f"did you mean '{near[0]}'? " if near else ""
-    allowed = ", ".join(sorted(known)) if len(known) <= 20 else f"{len(known)} declared {kind}s"
-    return f"unknown {kind} '{value}' ({hint}allowed: {allowed})"
+    allowed = ", ".join(sorted(names)) if len(names) <= 20 else f"{len(names)} declared {kind}s"
+    return f"unknown {kind} '{shown(value)}' ({hint}allowed: {allowed})"
 
 
 def check_references(sc: Scenario) -> list[tuple[PathT, str]]:

@@ -108,7 +108,7 @@ class _Walker:
                 self._problem(
                     key_node,
                     (*path, key),
-                    f"duplicate key '{key}' (first at line {first_seen[key]}; "
+                    f"duplicate key '{shown(key)}' (first at line {first_seen[key]}; "
                     "allowed: each key once)",
                 )
                 continue
@@ -128,7 +128,14 @@ class _Walker:
 
 
 def dotted(path: PathT) -> str:
-    return ".".join(str(k) for k in path)
+    """`actors.red.goals.0`: the path as users write it in variants and see it in messages."""
+    return ".".join(shown(k) for k in path)
+
+
+def shown(key: Key) -> str:
+    """A key as text on one line: quoted when it holds line breaks or other invisible text."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
 
 
 def load_with_positions(path: Path, display: str | None = None) -> Located:
@@ -145,17 +152,7 @@ def load_with_positions(path: Path, display: str | None = None) -> Located:
 
 def load_text_with_positions(text: str, name: str) -> Located:
     """Like :func:`load_with_positions` for text already in memory."""
-    try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = exc.problem or str(exc)
-        raise ScenarioError(
-            [Problem(name, line, col, "", f"malformed YAML: {what}")]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(name, 0, 0, "", f"malformed YAML: {exc}")]) from None
+    nodes = _compose(text, name)
     if not nodes:
         raise ScenarioError([Problem(name, 1, 1, "", "the file is empty (expected a scenario: "
                                      "a mapping of sections)")])
@@ -170,6 +167,45 @@ def load_text_with_positions(text: str, name: str) -> Located:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise ScenarioError(
-            [Problem(name, line, col, "", f"malformed YAML: {exc.problem}")]
+            [Problem(name, line, col, "", f"malformed YAML: {_one_line(exc.problem)}")]
         ) from None
     return Located(data, walker.positions, walker.problems)
+
+
+def _compose(text: str, name: str) -> list[Node]:
+    """The YAML node trees of `text`, or a ScenarioError saying where and why it is malformed.
+
+    libyaml (when PyYAML has it) composes ten times faster; on malformed input we ask the pure
+    Python parser again, whose messages are the documented ones and the same on every machine.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return list(yaml.compose_all(text, Loader=fast))
+        except yaml.YAMLError:
+            pass
+    try:
+        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ScenarioError([Problem(name, line, col, "", f"malformed YAML: unacceptable "
+                                     f"character #x{char:04x} ({exc.reason})")]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = _one_line(exc.problem or str(exc))
+        raise ScenarioError([Problem(name, line, col, "", f"malformed YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(name, 0, 0, "", f"malformed YAML: {_one_line(str(exc))}")]
+                            ) from None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _one_line(text: str | None) -> str:
+    """Messages are one line each (the CLI prints one line per problem)."""
+    return " ".join((text or "").split())
