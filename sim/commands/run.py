@@ -102,15 +102,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _finish(folder: Path, args: argparse.Namespace) -> None:
-    from rich.console import Console
-
-    from sim.commands.summary import print_summary
+    from sim.commands.summary import print_summary, stdout_console
     from sim.results import ResultsReader
     from sim.stats import summarise
 
     reader = ResultsReader(folder)
     m = reader.manifest
-    print_summary(summarise(reader.runs(), m.get("outcomes") or {}), m, Console())
+    print_summary(summarise(reader.runs(), m.get("outcomes") or {}), m, stdout_console())
     print(f"results: {folder}")
     if args.no_report:
         return

@@ -13,16 +13,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from sim.results import ResultsReader
     from sim.stats import summarise
 
     reader = ResultsReader(args.folder)
     m = reader.manifest
     table = summarise(reader.runs(), m.get("outcomes") or {})
-    print_summary(table, m, Console())
+    print_summary(table, m, stdout_console())
     return 0
+
+
+def stdout_console() -> Any:
+    """A rich console on stdout; wide when piped, so labels are not wrapped in logs or files."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def print_summary(table: Any, manifest: dict[str, Any], console: Any) -> None:

@@ -1,0 +1,256 @@
+"""sim.ensemble: batching, reproducibility across backends, failures, interrupts and resume.
+
+Plumbing tests use small batch functions defined here (they honour the engine contract and
+can fail or kill their worker on purpose); the reproducibility tests run the real engine on
+the reference scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import ensemble, results
+from sim.errors import ResultsError, UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+# GEOSIM_TEST_SCENARIO points the end-to-end tests at another scenario file (development aid).
+REFERENCE = Path(os.environ.get("GEOSIM_TEST_SCENARIO", ROOT / "scenarios" / "iraq-2014.yaml"))
+
+TINY = """\
+scenario: {id: tiny, title: Tiny, as_of: 2014-06-01, horizon_days: 20}
+actors:
+  red: {name: Red, kind: armed_group, forces: {reserve: {value: 900, low: 500, high: 2000}}}
+  blue: {name: Blue, kind: state}
+regions:
+  a: {name: A, lat: 36, lon: 43, terrain: urban, controller: blue, garrisons: {blue: 500}}
+  b: {name: B, lat: 35, lon: 44, terrain: open, controller: red, garrisons: {red: 300}}
+links: [{between: [a, b], km: 100}]
+outcomes:
+  a_falls: {kind: control, label: A falls, region: a, by: [red]}
+  red_men: {kind: strength, label: Red strength, actor: red}
+"""
+
+
+class _Result:
+    def __init__(self, runs, series):
+        self.runs, self.series = runs, series
+
+
+def fake_simulate(scenario, reps, seed, days=None, design="mc", n_total=None, series_every=1):
+    """A contract-shaped engine: every number is a function of (seed, rep) only."""
+    reps = np.asarray(reps, dtype=np.int64)
+    u = np.array([np.random.default_rng([seed, int(r)]).random() for r in reps])
+    runs = pd.DataFrame({"rep": reps, "status": "ok", "error": "",
+                         "fact:actors.red.forces.reserve": 500 + 1500 * u,
+                         "out:a_falls": (u < 0.4).astype(float), "out:red_men": 1000 * u})
+    day = np.array([0, days or scenario.scenario.horizon_days], dtype=np.int32)
+    strength = pd.DataFrame({"rep": np.repeat(reps, 2), "day": np.tile(day, len(reps)),
+                             "red": np.repeat(u, 2).astype(np.float32)})
+    return _Result(runs, {"strength": strength})
+
+
+def failing_simulate(scenario, reps, seed, **kw):
+    """Raises for any batch holding rep 13 (so only rep 13 should end up as an error)."""
+    if 13 in np.asarray(reps):
+        raise ValueError("rep 13 is cursed")
+    return fake_simulate(scenario, reps, seed, **kw)
+
+
+def killing_simulate(scenario, reps, seed, **kw):
+    """Kills its own worker process the first time it sees rep 20 (a worker lost mid-run)."""
+    marker = Path(tempfile.gettempdir()) / f"geosim-test-killed-{seed}"
+    if 20 in np.asarray(reps) and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return fake_simulate(scenario, reps, seed, **kw)
+
+
+def interrupting_simulate(scenario, reps, seed, **kw):
+    """Ctrl-C arriving while the batch holding rep 30 runs."""
+    if 30 in np.asarray(reps):
+        raise KeyboardInterrupt
+    return fake_simulate(scenario, reps, seed, **kw)
+
+
+def lhs_checking_simulate(scenario, reps, seed, design="mc", n_total=None, **kw):
+    assert design == "lhs" and n_total == 50, (design, n_total)
+    return fake_simulate(scenario, reps, seed, design=design, n_total=n_total, **kw)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+def _run(plan, backend, out, fn=fake_simulate):
+    return results.load_results(ensemble.run(plan, backend, out=out, batch_fn=fn))
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def test_batch_ranges_cover_every_rep_once():
+    ranges = ensemble.batch_ranges(1001, 250)
+    assert [r[0] for r in ranges] == [0, 1, 2, 3, 4]
+    covered = np.concatenate([np.arange(a, b) for _, a, b in ranges])
+    assert covered.tolist() == list(range(1001))
+
+
+@pytest.mark.parametrize("runs, workers, days, expected", [
+    (100_000, 2, 180, 2000),   # capped: memory per batch stays bounded
+    (10_000, 2, 180, 625),     # ~8 batches per worker
+    (500, 2, 180, 100),        # at least 100 reps per task
+    (40, 2, 180, 40),          # never more than the run
+    (100_000, 2, 3650, 547),   # long horizons: fewer reps per batch
+])
+def test_auto_batch_size(runs, workers, days, expected):
+    assert ensemble.auto_batch_size(runs, workers, days) == expected
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("runs", 0, "--runs must be at least 1"), ("days", 0, "--days must be at least 1"),
+    ("design", "grid", "--design must be one of mc, lhs"),
+    ("batch_size", -1, "--batch-size"), ("series_every", 0, "--series-every"),
+])
+def test_plan_check_rejects_impossible_plans(tiny, field, value, message):
+    plan = ensemble.RunPlan(tiny, **{field: value})
+    with pytest.raises(UsageError, match=message):
+        plan.check()
+
+
+def test_make_backend_picks_by_name_and_workers():
+    assert isinstance(ensemble.make_backend("local", 1), ensemble.SerialBackend)
+    assert isinstance(ensemble.make_backend("local", 2), ensemble.ProcessBackend)
+    assert isinstance(ensemble.make_backend("serial", 4), ensemble.SerialBackend)
+    assert isinstance(ensemble.make_backend("local", 2, "tcp://h:1"), ensemble.DaskBackend)
+    with pytest.raises(UsageError, match="--backend must be one of"):
+        ensemble.make_backend("mpi", 2)
+
+
+# ---------------------------------------------------------------------------- plumbing
+
+
+def test_manifest_records_the_plan_and_the_scenario(tiny, tmp_path):
+    plan = ensemble.RunPlan(tiny, seed=5, runs=30, batch_size=8, series_every=3)
+    m = _run(plan, ensemble.SerialBackend(), tmp_path / "o").manifest
+    from sim.loader import load
+
+    assert m["scenario_sha256"] == load(tiny).sha256
+    assert (m["scenario_id"], m["seed"], m["runs_planned"], m["batch_size"]) == ("tiny", 5, 30, 8)
+    assert (m["runs_completed"], m["runs_failed"], m["status"]) == (30, 0, "complete")
+    assert (m["days"], m["series_every"], m["backend"], m["workers"]) == (20, 3, "serial", 1)
+    assert len(m["timings"]["batches"]) == 4 and m["timings"]["total"] > 0
+    assert list(m["actors"]) == ["red", "blue"] and list(m["regions"]) == ["a", "b"]
+    assert m["outcomes"]["a_falls"] == {"label": "A falls", "kind": "control", "binary": True}
+    assert m["scenario_file"] == str(tiny.resolve()) and m["version"]
+
+
+@pytest.mark.parametrize("backend", [ensemble.SerialBackend(), ensemble.ProcessBackend(2)],
+                         ids=["serial", "processes"])
+def test_a_raising_batch_is_isolated_rep_by_rep(tiny, tmp_path, backend):
+    plan = ensemble.RunPlan(tiny, seed=2, runs=40, batch_size=10)
+    r = _run(plan, backend, tmp_path / "o", failing_simulate)
+    assert r.runs["rep"].tolist() == list(range(40))  # nothing dropped
+    bad = r.runs[r.runs["status"] == "error"]
+    assert bad["rep"].tolist() == [13]
+    assert bad["error"].iloc[0] == "ValueError: rep 13 is cursed"
+    assert (r.manifest["runs_completed"], r.manifest["runs_failed"]) == (39, 1)
+    good = _run(plan, ensemble.SerialBackend(), tmp_path / "good")
+    ok = r.runs["status"] == "ok"
+    pd.testing.assert_frame_equal(r.runs[ok], good.runs[ok])
+    assert 13 not in set(r.series["strength"]["rep"])
+
+
+def test_a_killed_worker_does_not_lose_the_run(tiny, tmp_path):
+    seed = int.from_bytes(os.urandom(4), "little")  # fresh marker file for this test run
+    plan = ensemble.RunPlan(tiny, seed=seed, runs=60, batch_size=10)
+    backend = ensemble.ProcessBackend(2)
+    try:
+        r = _run(plan, backend, tmp_path / "o", killing_simulate)
+    finally:
+        (Path(tempfile.gettempdir()) / f"geosim-test-killed-{seed}").unlink(missing_ok=True)
+    assert backend.restarts == 1
+    want = _run(plan, ensemble.SerialBackend(), tmp_path / "want")
+    pd.testing.assert_frame_equal(r.runs, want.runs)
+    assert r.manifest["runs_completed"] == 60
+
+
+def test_interrupt_leaves_a_readable_partial_result_that_resume_completes(tiny, tmp_path):
+    plan = ensemble.RunPlan(tiny, seed=3, runs=50, batch_size=10)
+    out = tmp_path / "o"
+    with pytest.raises(KeyboardInterrupt):
+        ensemble.run(plan, ensemble.SerialBackend(), out=out, batch_fn=interrupting_simulate)
+    part = results.load_results(out)
+    assert part.manifest["status"] == "interrupted"
+    assert part.runs["rep"].tolist() == list(range(30))  # batches 0-2 whole, nothing after
+    ensemble.resume(out, ensemble.SerialBackend(), batch_fn=fake_simulate)
+    done = results.load_results(out)
+    want = _run(plan, ensemble.SerialBackend(), tmp_path / "want")
+    pd.testing.assert_frame_equal(done.runs, want.runs)
+    pd.testing.assert_frame_equal(done.series["strength"], want.series["strength"])
+    assert done.manifest["status"] == "complete" and done.manifest["runs_completed"] == 50
+    assert sorted(done.manifest["timings"]["batches"]) == [f"{i:05d}" for i in range(5)]
+
+
+def test_resume_refuses_a_changed_scenario(tiny, tmp_path):
+    out = tmp_path / "o"
+    plan = ensemble.RunPlan(tiny, seed=3, runs=50, batch_size=10)
+    with pytest.raises(KeyboardInterrupt):
+        ensemble.run(plan, ensemble.SerialBackend(), out=out, batch_fn=interrupting_simulate)
+    tiny.write_text(TINY.replace("horizon_days: 20", "horizon_days: 21"))
+    with pytest.raises(ResultsError, match="changed since the run started") as exc:
+        ensemble.resume(out, ensemble.SerialBackend(), batch_fn=fake_simulate)
+    assert "\n" not in str(exc.value)
+
+
+def test_lhs_plans_pass_the_total_to_every_batch(tiny, tmp_path):
+    plan = ensemble.RunPlan(tiny, seed=1, runs=50, batch_size=20, design="lhs")
+    r = _run(plan, ensemble.SerialBackend(), tmp_path / "o", lhs_checking_simulate)
+    assert r.manifest["design"] == "lhs" and len(r.runs) == 50
+
+
+def test_sigterm_becomes_keyboard_interrupt_and_the_handler_is_restored():
+    before = signal.getsignal(signal.SIGTERM)
+    with ensemble.sigterm_as_interrupt(), pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(2)  # the handler raises long before this ends
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+# ---------------------------------------------------------------------------- real engine
+
+
+def _real_plan(**kw):
+    base = dict(seed=11, runs=24, days=15, series_every=5)
+    return ensemble.RunPlan(REFERENCE, **{**base, **kw})
+
+
+def test_same_tables_for_any_batch_size_and_worker_count(tmp_path):
+    one = _run(_real_plan(batch_size=24), ensemble.SerialBackend(), tmp_path / "one", None)
+    two = _run(_real_plan(batch_size=5), ensemble.ProcessBackend(2), tmp_path / "two", None)
+    assert one.manifest["runs_completed"] == 24
+    pd.testing.assert_frame_equal(one.runs, two.runs)
+    assert set(one.series) == {"strength", "territory", "control"}
+    for name in one.series:
+        pd.testing.assert_frame_equal(one.series[name], two.series[name])
+    other_seed = _run(_real_plan(seed=12), ensemble.SerialBackend(), tmp_path / "s12", None)
+    fact_cols = [c for c in one.runs if c.startswith("fact:")]
+    assert fact_cols and not one.runs[fact_cols].equals(other_seed.runs[fact_cols])
+
+
+def test_dask_local_cluster_gives_the_same_tables(tmp_path):
+    local = _run(_real_plan(batch_size=8), ensemble.SerialBackend(), tmp_path / "local", None)
+    dask = _run(_real_plan(batch_size=6), ensemble.DaskBackend(2), tmp_path / "dask", None)
+    assert dask.manifest["backend"] == "dask" and dask.manifest["workers"] == 2
+    pd.testing.assert_frame_equal(local.runs, dask.runs)
+    pd.testing.assert_frame_equal(local.series["control"], dask.series["control"])
