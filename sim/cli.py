@@ -24,6 +24,8 @@ COMMANDS = (
     "summary",
     "report",
     "backtest",
+    "compare",
+    "play",
 )
 
 

@@ -1,0 +1,196 @@
+"""The after-action report: the game's timeline, its map turn by turn, each actor's strength
+and territory, and the shadow ensemble.
+
+The shadow ensemble is the model playing every actor from the game's starting point:
+`simulate(scenario, reps 0..N-1, seed, days=played days)`. Replication 0 shares the game's
+sampled facts; the others also vary the uncertain facts, so the ensemble spans both the dice
+and what we do not know. Each team's result is placed in that distribution by the territory
+share of its actor ("better than 78% of simulated futures": the share of runs with less
+territory, counting ties as half).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from sim import charts
+from sim.engine import simulate
+from sim.outcomes import measure_outcomes
+from sim.report import Section, esc, figure_html, render_page, table_html
+
+if TYPE_CHECKING:
+    from sim.loader import LoadedScenario
+    from sim.wargame.game import Game
+
+
+def percentile(value: float, sample: np.ndarray) -> float:
+    """Share of `sample` below `value`, ties counted as half (a mid-rank percentile)."""
+    sample = np.asarray(sample, float)
+    if sample.size == 0:
+        return float("nan")
+    below = (sample < value - 1e-9).sum()
+    ties = (np.abs(sample - value) <= 1e-9).sum()
+    return float((below + 0.5 * ties) / sample.size)
+
+
+def game_series(game: Game) -> dict[str, pd.DataFrame]:
+    """The game's own series at each turn boundary (rep 0), in the engine's table layout."""
+    ids = list(game.model.c.actor_ids)
+    idx = {a: i for i, a in enumerate(ids)}
+    first = game.reports[0]
+    rows_s = [(first.day_from, [first.strength[a][0] for a in ids],
+               [first.territory[a][0] for a in ids])]
+    rows_s += [(r.day_to, [r.strength[a][1] for a in ids], [r.territory[a][1] for a in ids])
+               for r in game.reports]
+    out = {}
+    for name, k in (("strength", 1), ("territory", 2)):
+        df = pd.DataFrame([row[k] for row in rows_s], columns=ids)
+        df.insert(0, "day", [row[0] for row in rows_s])
+        df.insert(0, "rep", 0)
+        out[name] = df
+    c0 = {g: int(x) for g, x in zip(game.model.c.region_ids, game.model.c.control0, strict=True)}
+    controls = [(first.day_from, c0)] + [
+        (r.day_to, {g: idx[h] if h else -1 for g, h in r.control.items()}) for r in game.reports]
+    ctl = pd.DataFrame([c for _, c in controls])
+    ctl.insert(0, "day", [d for d, _ in controls])
+    ctl.insert(0, "rep", 0)
+    out["control"] = ctl
+    return out
+
+
+def shadow(game: Game, runs: int) -> Any:
+    """The model's own futures from the game's start, as long as the game has run."""
+    days = game.reports[-1].day_to
+    return simulate(game.scenario, np.arange(runs), game.seed, days=days,
+                    series_every=game.turn_days)
+
+
+def _standing(game: Game, res: Any) -> tuple[str, dict[str, float]]:
+    ter = res.series["territory"]
+    last = ter[ter["day"] == ter["day"].max()]
+    rows, pct = [], {}
+    for team in game.teams:
+        ours = game.reports[-1].territory[team][1]
+        p = percentile(ours, last[team].to_numpy())
+        pct[team] = p
+        q = np.quantile(last[team], [0.05, 0.5, 0.95])
+        rows.append({"team": esc(team), "your territory": f"{ours:.0%}",
+                     "model futures (5% / median / 95%)": f"{q[0]:.0%} / {q[1]:.0%} / {q[2]:.0%}",
+                     "verdict": f"<b>better than {p:.0%} of simulated futures</b>"})
+    text = table_html(rows, ["team", "your territory", "model futures (5% / median / 95%)",
+                             "verdict"])
+    return text, pct
+
+
+def _histogram(game: Game, res: Any, team: str) -> go.Figure:
+    ter = res.series["territory"]
+    last = ter[ter["day"] == ter["day"].max()][team].to_numpy()
+    ours = game.reports[-1].territory[team][1]
+    name = charts.short_name(game.scenario.actors[team].name)
+    fig = go.Figure()
+    fig.update_layout(template=charts.TEMPLATE, height=380, showlegend=False,
+                      title=f"{name}: territory at day {game.reports[-1].day_to} in "
+                      f"{len(last)} model futures, and the class's result")
+    fig.add_histogram(x=last, nbinsx=30, marker_color=charts.actor_colors(game.scenario)[team],
+                      name="model futures")
+    fig.add_vline(x=ours, line=dict(color="#D62728", width=4, dash="dash"),
+                  annotation_text="your result", annotation_position="top")
+    fig.update_xaxes(title="share of strategic value held", tickformat=".0%")
+    fig.update_yaxes(title="runs")
+    return fig
+
+
+def _fan_with_game(game: Game, res: Any, gs: dict[str, pd.DataFrame], name: str) -> go.Figure:
+    names = {a: x.name for a, x in game.scenario.actors.items()}
+    colors = charts.actor_colors(game.scenario)
+    fig = charts.fan_chart(res.series[name], name, names, colors)
+    fig.update_layout(title=f"{name.capitalize()}: the model's futures (bands) and the game "
+                      "(dashed line with markers)")
+    for a in game.model.c.actor_ids:
+        fig.add_scatter(x=gs[name]["day"], y=gs[name][a], mode="lines+markers",
+                        line=dict(color=colors[a], dash="dash", width=3),
+                        name=f"{charts.short_name(names[a])} (game)", meta=dict(actor=a,
+                                                                               band="game"))
+    return fig
+
+
+def _timeline(game: Game) -> str:
+    parts = []
+    for r in game.reports:
+        orders = "".join(f"<li><b>{esc(t)}</b>: {esc('; '.join(o) or 'hold')}</li>"
+                         for t, o in r.orders.items())
+        dropped = "".join(f'<p class="note">{esc(d)}</p>' for d in r.dropped)
+        lines = "".join(f"<li>{esc(x)}</li>" for x in r.lines) or "<li>no fighting</li>"
+        changes = "; ".join(f"{c['region']}: {c['from'] or 'no one'} &rarr; {c['to'] or 'no one'}"
+                            for c in r.control_changes) or "none"
+        parts.append(f"<h3>Turn {r.turn}: {esc(r.date_from)} to {esc(r.date_to)}</h3>"
+                     f"<p>Orders:</p><ul>{orders}</ul>{dropped}<details open><summary>"
+                     f"What happened ({len(r.lines)} lines)</summary><ul>{lines}</ul></details>"
+                     f"<p><b>Map changes:</b> {changes}</p>")
+    return "".join(parts)
+
+
+def _outcomes(game: Game, res: Any) -> str:
+    sc = game.scenario
+    got = measure_outcomes(game.model)
+    rows = []
+    for oid, o in sc.outcomes.items():
+        col = res.runs[f"out:{oid}"].to_numpy(float)
+        v = float(got[oid][0])
+        if o.is_binary:
+            shown, model = ("yes" if v >= 0.5 else "no"), f"{col.mean():.0%} of runs: yes"
+        else:
+            q = np.quantile(col, [0.05, 0.5, 0.95])
+            shown = f"{v:,.3g}"
+            model = f"median {q[1]:,.3g} (5-95%: {q[0]:,.3g} to {q[2]:,.3g})"
+        rows.append({"outcome": esc(o.label or oid), "in the game": shown,
+                     "in the model's futures": model})
+    note = ("<p>Outcomes are measured at the game's last day "
+            f"(day {game.reports[-1].day_to}), in the game and in every model run.</p>")
+    return note + table_html(rows, ["outcome", "in the game", "in the model's futures"])
+
+
+def build_sections(game: Game, loaded: LoadedScenario, runs: int) -> list[Section]:
+    res = shadow(game, runs)
+    gs = game_series(game)
+    standing, _ = _standing(game, res)
+    sc = game.scenario
+    intro = (f"<p>Scenario <code>{esc(loaded.path)}</code> (sha256 {esc(loaded.sha256[:12])}"
+             f"{', variant ' + esc(loaded.variant) if loaded.variant else ''}), seed "
+             f"{game.seed}, {len(game.reports)} turns of {game.turn_days} days, teams: "
+             f"{esc(', '.join(game.teams))}; every other actor played by the model.</p>"
+             f"<p>The <b>shadow ensemble</b> is {runs} runs of the model playing every actor "
+             "from the same starting point for as many days (uncertain facts sampled anew in "
+             "each run, so it spans the dice and what we do not know). Your result is placed "
+             "in it by your actor's share of strategic value held at the end.</p>")
+    hist = "".join(figure_html(_histogram(game, res, t)) for t in game.teams)
+    return [
+        Section("result", "Your result against the model's futures", intro + standing + hist),
+        Section("timeline", "Timeline", _timeline(game)),
+        Section("map", "The map at each turn",
+                "<p>Move the slider to see who held what at the end of each turn (day 0: the "
+                "start).</p>" + figure_html(charts.control_map(gs["control"], sc).update_layout(
+                    title="Who held each region at the end of each turn"))),
+        Section("strength", "Strength and territory over time",
+                figure_html(_fan_with_game(game, res, gs, "territory"))
+                + figure_html(_fan_with_game(game, res, gs, "strength"))),
+        Section("outcomes", "The scenario's outcomes: game and model", _outcomes(game, res)),
+    ]
+
+
+def write_aar(path: str | Path, game: Game, loaded: LoadedScenario, runs: int = 500) -> Path:
+    """Write the after-action report (one self-contained HTML file) and return its path."""
+    path = Path(path)
+    sections = build_sections(game, loaded, runs)
+    sub = (f"{esc(game.scenario.scenario.title)}: {esc(game.date(0))} to "
+           f"{esc(game.date(game.reports[-1].day_to))}")
+    text = render_page(f"After-action report: {game.scenario.scenario.id}", sections, sub)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

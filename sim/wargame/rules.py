@@ -1,0 +1,276 @@
+"""What each order does to the model, and why an impossible order is refused.
+
+`apply_order` checks one order against the model's current state and applies it (mutating the
+state, or recording a plan for the turn's steps). It raises OrdersError naming the reason, so
+the caller can restore the state and ask the team again (an order set is all-or-nothing).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.compile import STANCE_CODES, WAR
+from sim.errors import OrdersError
+from sim.rules.decisions import enemy_power
+from sim.schema import Stance, SupportKind
+from sim.wargame.orders import (
+    AirStrike,
+    Attack,
+    CommitReserve,
+    Hold,
+    Move,
+    Order,
+    StanceOrder,
+    SupportOrder,
+)
+
+if TYPE_CHECKING:
+    from sim.wargame.game import GameModel
+
+FRIENDLY = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
+
+
+@dataclass
+class Plan:
+    """A team's intentions for the steps of one turn (what is not applied at once)."""
+
+    attacks: list[int] = field(default_factory=list)  # region indices, in the order given
+    hold: bool = False
+    strike: int | None = None  # region the team's sorties go to
+    air_given: dict[int, float] = field(default_factory=dict)  # receiver -> sorties/day
+    intel_given: dict[int, float] = field(default_factory=dict)  # receiver -> added share
+
+
+def fmt(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def resolve(name: str, ids: tuple[str, ...], names: list[str], what: str) -> int:
+    """Index of a region or actor typed by id or display name (case-insensitive).
+
+    Raises:
+        OrdersError: "unknown region 'baghdd' (did you mean 'baghdad'?)".
+    """
+    key = name.strip().lower()
+    lowered = [i.lower() for i in ids]
+    if key in lowered:
+        return lowered.index(key)
+    by_name = [n.lower() for n in names]
+    if key in by_name:
+        return by_name.index(key)
+    close = difflib.get_close_matches(key, lowered + by_name, n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        idx = (lowered + by_name).index(close[0]) % len(ids)
+        hint = f" (did you mean '{ids[idx]}'?)"
+    raise OrdersError(f"unknown {what} '{name}'{hint}")
+
+
+def stance(m: GameModel, a: int, b: int) -> int:
+    return int(m.state.stance[0, a, b])
+
+
+def friendly_ground(m: GameModel, a: int) -> np.ndarray:
+    """(G,) regions held by actor a or a friend (alliance, cooperation)."""
+    ctrl = m.state.control[0]
+    st = m.state.stance[0, a]
+    holder = np.clip(ctrl, 0, None)
+    return (ctrl >= 0) & ((holder == a) | np.isin(st[holder], FRIENDLY))
+
+
+def apply_order(m: GameModel, a: int, order: Order, plan: Plan) -> None:
+    """Check `order` of actor `a` and apply it to model `m` (see the module docstring)."""
+    handler: Any = _HANDLERS[type(order)]
+    handler(m, a, order, plan)
+
+
+def _region(m: GameModel, name: str) -> int:
+    return resolve(name, m.c.region_ids, [r.name for r in m.sc.regions.values()], "region")
+
+
+def _actor(m: GameModel, name: str) -> int:
+    return resolve(name, m.c.actor_ids, [x.name for x in m.sc.actors.values()], "actor")
+
+
+def _mix_in(m: GameModel, a: int, g: int, n: float, morale: float) -> None:
+    """Add n personnel of morale `morale` to actor a in region g (morale mixes by headcount)."""
+    s = m.state
+    old = s.F[0, a, g]
+    s.morale[0, a, g] = (s.morale[0, a, g] * old + morale * n) / (old + n)
+    s.F[0, a, g] = old + n
+
+
+def _attack(m: GameModel, a: int, o: Attack, plan: Plan) -> None:
+    g = _region(m, o.region)
+    name = m.c.region_ids[g]
+    if plan.hold:
+        raise OrdersError("you ordered hold this turn: an attack contradicts it")
+    s, c = m.state, m.c
+    holder = int(s.control[0, g])
+    war = s.stance[0, a] == WAR
+    enemies_in = float((s.F[0, :, g] * war).sum())
+    if holder == a and enemies_in <= 0:
+        raise OrdersError(f"{name} is already yours and no enemy is in it")
+    if holder >= 0 and not war[holder] and enemies_in <= 0:
+        st = Stance(list(STANCE_CODES)[stance(m, a, holder)]).value
+        raise OrdersError(f"{name} is held by {c.actor_ids[holder]}, with whom you are not at "
+                          f"war (stance: {st}); declare war first (stance {c.actor_ids[holder]}"
+                          " war)")
+    reach = (c.adj[g] | (np.arange(c.G) == g))
+    own = float((s.F[0, a] * reach).sum())
+    if own < 1:
+        nbs = ", ".join(c.region_ids[j] for j in np.nonzero(c.adj[g])[0])
+        raise OrdersError(f"you have no forces in or next to {name} (its neighbours: {nbs})")
+    opts = m.options()
+    if not opts.legal[0, a, g]:
+        lost = s.losses[0, a] / max(s.strength0[0, a], 1.0)
+        if lost >= m.p["cas_tol"][0, a]:
+            raise OrdersError(f"your losses ({lost:.0%} of your strength) have reached your "
+                              "casualty tolerance: no new offensives")
+        k = m.k
+        ratio = opts.att_power[0, a, g] / max(opts.def_power[0, a, g], 1e-9)
+        raise OrdersError(
+            f"too weak to attack {name}: you could commit {fmt(opts.att_personnel[0, a, g])} "
+            f"(at least {fmt(k.min_attack_personnel)} needed) with {ratio:.2f}x the defenders'"
+            f" combat power (at least {k.min_power_ratio:.2f}x needed)")
+    if g in plan.attacks:
+        raise OrdersError(f"{name} is already ordered attacked")
+    plan.attacks.append(g)
+
+
+def _move(m: GameModel, a: int, o: Move, plan: Plan) -> None:
+    src, dst = _region(m, o.from_), _region(m, o.to)
+    s, c = m.state, m.c
+    sname, dname = c.region_ids[src], c.region_ids[dst]
+    if src == dst:
+        raise OrdersError("from and to are the same region")
+    if not c.adj[src, dst]:
+        nbs = ", ".join(c.region_ids[j] for j in np.nonzero(c.adj[src])[0])
+        raise OrdersError(f"not adjacent: no road from {sname} to {dname} (roads from {sname}"
+                          f" lead to {nbs})")
+    have = float(s.F[0, a, src])
+    if have < 1:
+        raise OrdersError(f"not your units: you have no forces in {sname}")
+    if not friendly_ground(m, a)[dst]:
+        raise OrdersError(f"{dname} is not held by you or an ally (to take it, attack it)")
+    if o.personnel > have + 0.5:
+        raise OrdersError(f"not enough forces in {sname} (have {fmt(have)}, asked "
+                          f"{fmt(o.personnel)})")
+    n = min(o.personnel, have)
+    mor = float(s.morale[0, a, src])
+    s.F[0, a, src] = max(have - n, 0.0)
+    _mix_in(m, a, dst, n, mor)
+
+
+def _reserve(m: GameModel, a: int, o: CommitReserve, plan: Plan) -> None:
+    g = _region(m, o.region)
+    s = m.state
+    if not friendly_ground(m, a)[g]:
+        raise OrdersError(f"{m.c.region_ids[g]} is not held by you or an ally: reserves only "
+                          "enter friendly ground")
+    have = float(s.reserve[0, a])
+    if o.personnel > have + 0.5:
+        raise OrdersError(f"not enough forces in reserve (have {fmt(have)}, asked "
+                          f"{fmt(o.personnel)})")
+    n = min(o.personnel, have)
+    s.reserve[0, a] = max(have - n, 0.0)
+    _mix_in(m, a, g, n, float(s.morale0[0, a]))
+
+
+def strike_reach(m: GameModel, a: int) -> np.ndarray:
+    """(G,) regions a's aircraft can strike: its or its friends' ground, its forces, neighbours."""
+    ground = friendly_ground(m, a) | (m.state.F[0, a] > 0)
+    return (m.reach @ ground.astype(float)) > 0
+
+
+def sorties(m: GameModel, a: int) -> float:
+    """Sorties per day actor a has this turn (own capacity plus allied support last step)."""
+    return float(m.state.air[0, a] + max(m.air_for[0, a], 0.0))
+
+
+def _strike(m: GameModel, a: int, o: AirStrike, plan: Plan) -> None:
+    g = _region(m, o.region)
+    name = m.c.region_ids[g]
+    if plan.strike is not None:
+        raise OrdersError(f"only one air strike order a turn (already striking "
+                          f"{m.c.region_ids[plan.strike]})")
+    have = sorties(m, a) - sum(plan.air_given.values())
+    if have <= 0:
+        raise OrdersError("you have no air-strike sorties this turn")
+    war = m.state.stance[0, a] == WAR
+    if float((m.state.F[0, :, g] * war).sum()) < 1:
+        raise OrdersError(f"no enemy forces in {name} to strike")
+    if not strike_reach(m, a)[g]:
+        raise OrdersError(f"{name} is out of reach: aircraft strike regions held by you or an "
+                          "ally, where you have forces, and their neighbours")
+    plan.strike = g
+
+
+def _support(m: GameModel, a: int, o: SupportOrder, plan: Plan) -> None:
+    b = _actor(m, o.to)
+    s, bid = m.state, m.c.actor_ids[b]
+    if b == a:
+        raise OrdersError("you cannot support yourself")
+    if stance(m, a, b) in (WAR, STANCE_CODES[Stance.rivalry]):
+        raise OrdersError(f"you are at war with or rivals of {bid}: change the stance first")
+    if o.what is SupportKind.money:
+        have = float(s.funds[0, a])
+        if o.amount > have + 1e-9:
+            raise OrdersError(f"not enough funds (have {have:,.1f}, asked {o.amount:,.1f} USD "
+                              "million)")
+        s.funds[0, a] -= o.amount
+        s.funds[0, b] += o.amount
+    elif o.what is SupportKind.troops:
+        _send_troops(m, a, b, o.amount)
+    elif o.what is SupportKind.intelligence:
+        have = float(s.intel[0, a])
+        if o.amount > 1:
+            raise OrdersError("intelligence is a share: amount at most 1 (e.g. 0.1)")
+        if o.amount > have + 1e-9:
+            raise OrdersError(f"you cannot share more intelligence than you have (have "
+                              f"{have:.2f}, asked {o.amount:.2f})")
+        plan.intel_given[b] = plan.intel_given.get(b, 0.0) + o.amount
+    else:
+        have = float(s.air[0, a]) - sum(plan.air_given.values())
+        if o.amount > have + 1e-9:
+            raise OrdersError(f"not enough own air capacity (have {max(have, 0):,.1f} sorties/"
+                              f"day, asked {o.amount:,.1f})")
+        plan.air_given[b] = plan.air_given.get(b, 0.0) + o.amount
+
+
+def _send_troops(m: GameModel, a: int, b: int, n: float) -> None:
+    """n of a's reserve go, as a's own forces, to b's most threatened region."""
+    s = m.state
+    have = float(s.reserve[0, a])
+    if n > have + 0.5:
+        raise OrdersError(f"not enough forces in reserve (have {fmt(have)}, asked {fmt(n)})")
+    held = s.control[0] == b
+    if not held.any():
+        raise OrdersError(f"{m.c.actor_ids[b]} holds no region to send troops to")
+    threat = enemy_power(m.power()[:1], s.stance[:1] == WAR)[0, b] @ m.reach
+    dest = int(np.where(held, threat + 1e-9, -1.0).argmax())
+    s.reserve[0, a] = max(have - n, 0.0)
+    _mix_in(m, a, dest, min(n, have), float(s.morale0[0, a]))
+
+
+def _stance(m: GameModel, a: int, o: StanceOrder, plan: Plan) -> None:
+    b = _actor(m, o.actor)
+    if b == a:
+        raise OrdersError("a stance is towards another actor")
+    code = STANCE_CODES[o.stance]
+    m.state.stance[:, a, b] = code
+    m.state.stance[:, b, a] = code
+
+
+def _hold(m: GameModel, a: int, o: Hold, plan: Plan) -> None:
+    if plan.attacks:
+        raise OrdersError("you ordered an attack this turn: hold contradicts it")
+    plan.hold = True
+
+
+_HANDLERS = {Attack: _attack, Move: _move, CommitReserve: _reserve, AirStrike: _strike,
+             SupportOrder: _support, StanceOrder: _stance, Hold: _hold}
