@@ -183,12 +183,15 @@ def fan_chart(
     Args:
         series_df: columns rep, day and one column per actor id.
         value_name: "strength", "territory" or any other name (used for the axis).
-        actors: actor ids to draw, or a mapping id -> display name (shortened for the legend).
+        actors: actor ids to draw, or a mapping id -> display name (shortened for the legend);
+            actors at zero throughout are left out.
         colors: id -> CSS colour (palette when missing).
     """
     names = ({a: short_name(n) for a, n in actors.items()} if isinstance(actors, Mapping)
              else {a: a for a in actors})
-    ids = [a for a in names if a in series_df.columns]
+    # An actor at zero in every run and day (e.g. no territory at all) would only add a flat
+    # line and a legend entry; leave it out.
+    ids = [a for a in names if a in series_df.columns and series_df[a].abs().max() > 0]
     colors = colors or {}
     axis_title, fmt = _VALUE_AXES.get(value_name, (value_name, ",.3~g"))
     fig = _figure(f"{value_name.capitalize()} over time: median, 50% and 90% of runs",
@@ -345,8 +348,12 @@ def _link_xy(scenario: Scenario, coord: str) -> list[float | None]:
 
 def _day_slider(probs: np.ndarray, days: np.ndarray, start: int, regions: list, names: list[str],
                 colors: list[str], trace: int) -> dict:
-    idx = np.unique(np.linspace(0, len(days) - 1, min(len(days), _MAX_SLIDER_STEPS)).round()
-                    .astype(int).tolist() + [start])
+    # Every k-th recorded day with a round k (days 0, 5, 10... rather than 0, 9, 18, 27, 37),
+    # plus the last day and the day shown first.
+    need = math.ceil(len(days) / _MAX_SLIDER_STEPS)
+    stride = next(k for k in (1, 2, 5, 7, 10, 14, 15, 30, 60, 90, 180, 365, len(days))
+                  if k >= need)
+    idx = np.unique([*range(0, len(days), stride), len(days) - 1, start])
     steps = []
     for i in idx:
         s = _map_state(probs[i], [r.name for r in regions], names, colors)

@@ -89,9 +89,10 @@ def test_fan_chart_median_inside_nested_bands(name):
     assert _by_name(fig, "Red Group").line.color == charts.OKABE_ITO[1]  # palette fallback
 
 
-def test_fan_chart_ignores_actors_missing_from_the_table():
-    df = rf.series_tables(n=5)["strength"]
-    fig = charts.fan_chart(df, "strength", ["blue", "nobody"])
+def test_fan_chart_ignores_actors_missing_from_the_table_or_always_zero():
+    df = rf.series_tables(n=5)["territory"]
+    df["green"] = 0.0
+    fig = charts.fan_chart(df, "territory", ["blue", "green", "nobody"])
     assert {t.meta["actor"] for t in fig.data} == {"blue"}
 
 
@@ -160,7 +161,10 @@ def test_control_map_slider_is_capped_but_keeps_first_and_last_day(scenario):
         df[region] = np.int8(0)
     steps = charts.control_map(df, scenario).layout.sliders[0].steps
     assert len(steps) <= 61
-    assert steps[0].label == "0" and steps[-1].label == "199"
+    assert [s.label for s in steps[:3]] == ["0", "5", "10"]  # a round stride
+    assert steps[-1].label == "199"
+    steps = charts.control_map(df, scenario, day=33).layout.sliders[0].steps
+    assert "33" in [s.label for s in steps]  # the day asked for is one of the steps
 
 
 # --------------------------------------------------------------------------------------------

@@ -93,26 +93,30 @@ class Opened:
         self.page.close()
 
 
-def _check_common(opened: Opened, n_binary: int, n_quantities: int, n_actors: int,
-                  n_regions: int) -> None:
+def _check_common(opened: Opened, folder: Path) -> None:
+    """Every chart drew what the results folder and its scenario say it should."""
+    res = load_results(folder)
+    sc = load(res.manifest["scenario_file"], res.manifest.get("variant")).scenario
+    n_binary = sum(o.is_binary for o in sc.outcomes.values())
     assert opened.errors == []
     assert opened.requests == []  # nothing but the file itself: the report works offline
     for title, c in opened.charts.items():
         assert c["traces"] > 0 and c["svg"] > 0, title
     for prefix, kind, n in (("Probability of each outcome", "bars", n_binary),
-                            ("Quantities", "points", n_quantities)):
+                            ("Quantities", "points", len(sc.outcomes) - n_binary)):
         if n:
             assert opened.chart(prefix)[kind] == n
         else:  # no such outcomes: no empty chart either
             assert not any(t.startswith(prefix) for t in opened.charts)
-    for name in ("Strength", "Territory"):
-        fan = opened.chart(name)
-        assert fan["fills"] == 2 * n_actors  # 50% and 90% band per actor
-        assert fan["lines"] >= n_actors
+    for name in ("strength", "territory"):
+        df = res.series[name]
+        drawn = sum(df[a].abs().max() > 0 for a in sc.actors)  # all-zero actors are left out
+        fan = opened.chart(name.capitalize())
+        assert drawn > 0 and fan["fills"] == 2 * drawn  # 50% and 90% band per actor
+        assert fan["lines"] >= drawn
     cmap = opened.chart("Who controls")
-    assert cmap["points"] == n_regions and cmap["sliders"] == 1
-    net = opened.chart("Relations")
-    assert net["points"] == n_actors
+    assert cmap["points"] == len(sc.regions) and cmap["sliders"] == 1
+    assert opened.chart("Relations")["points"] == len(sc.actors)
 
 
 def test_synthetic_report_renders_offline(browser, tmp_path):
@@ -121,7 +125,7 @@ def test_synthetic_report_renders_offline(browser, tmp_path):
 
     opened = Opened(browser, write_report(folder), tmp_path / "shots")
     try:
-        _check_common(opened, n_binary=2, n_quantities=2, n_actors=3, n_regions=4)
+        _check_common(opened, folder)
         # two supports from green to blue: one arrow plus the list beside blue
         assert opened.chart("Relations")["annotations"] == 2
         assert opened.page.locator("section#facts table.facts tbody tr").count() == 11
@@ -159,6 +163,18 @@ def _check_slider(opened: Opened, folder: Path) -> None:
     }""")
     assert shown["active"] == 0
     np.testing.assert_allclose(np.asarray(shown["p"], float), day0, atol=1e-4)
+    # Hovering a region shows its name and each actor's share of runs.
+    first = next(iter(sc.regions.values()))
+    cmap = opened.page.locator("#control .js-plotly-plot")
+    point = cmap.locator(".scatterlayer .point").first
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    assert box is not None  # plotly's drag layer sits on top: move the mouse, not a hover()
+    opened.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    label = cmap.locator(".hoverlayer .hovertext").first
+    label.wait_for(timeout=5_000)
+    text = label.text_content() or ""  # SVG text: no inner_text
+    assert first.name in text and "no controller:" in text and "%" in text
 
 
 def test_real_pipeline_report_renders(browser, tmp_path):
@@ -166,7 +182,7 @@ def test_real_pipeline_report_renders(browser, tmp_path):
     folder = _real_run(rf.write_scenario(tmp_path), tmp_path / "res", runs=30, days=15)
     opened = Opened(browser, folder / "report.html", tmp_path / "shots")
     try:
-        _check_common(opened, n_binary=2, n_quantities=2, n_actors=3, n_regions=4)
+        _check_common(opened, folder)
         _check_slider(opened, folder)
         assert opened.errors == []
     finally:
@@ -177,12 +193,9 @@ def test_real_pipeline_report_renders(browser, tmp_path):
 def test_reference_scenario_report_renders(browser, tmp_path):
     """The reference scenario through `geosim run`: a few dozen short runs."""
     folder = _real_run(REFERENCE, tmp_path / "res", runs=24, days=15)
-    sc = load(REFERENCE).scenario
-    binary = sum(o.is_binary for o in sc.outcomes.values())
     opened = Opened(browser, folder / "report.html", tmp_path / "shots")
     try:
-        _check_common(opened, n_binary=binary, n_quantities=len(sc.outcomes) - binary,
-                      n_actors=len(sc.actors), n_regions=len(sc.regions))
+        _check_common(opened, folder)
         _check_slider(opened, folder)
         assert opened.errors == []
     finally:
