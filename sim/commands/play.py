@@ -133,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
                              f"{','.join(game.teams)}")
         fog = bool(data.get("fog")) or args.fog
         save_path = Path(args.save or args.resume)
-        console.print(f"Resumed {args.resume}: {len(game.reports)} of {game.turns} turns "
-                      "replayed, state verified.")
+        print(f"Resumed {args.resume}: {len(game.reports)} of {game.turns} turns replayed, "
+              "state verified.")
     else:
         if not args.file:
             raise UsageError("geosim play: give a scenario FILE (or --resume GAME.json)")
@@ -149,8 +149,8 @@ def run(args: argparse.Namespace) -> int:
     if finished or args.report:
         _write_report(game, loaded, args, save_path, console)
     if not finished:
-        console.print(f"Game saved after turn {len(game.reports)} in {save_path}; continue "
-                      f"with: geosim play --resume {save_path}")
+        print(f"Game saved after turn {len(game.reports)} in {save_path}; continue with: "
+              f"geosim play --resume {save_path}")
     return 0
 
 
@@ -200,6 +200,8 @@ def _orders_from_file(game: Game, team: str, folder: Path) -> list[Order]:
 
 def _prompt(game: Game, team: str, console: Console, fog: bool) -> list[Order] | None:
     """Ask a team for its orders until it types done; None when it quits (or input ends)."""
+    from rich.markup import escape
+
     from sim.wargame import views
     from sim.wargame.orders import parse_line
 
@@ -225,12 +227,12 @@ def _prompt(game: Game, team: str, console: Console, fog: bool) -> list[Order] |
         if word in ("quit", "exit"):
             return None
         if word in ("help", "?"):
-            console.print(views.HELP)
+            console.print(views.HELP, markup=False, soft_wrap=True)
         elif word in ("show", "map"):
             show()
         elif word == "list":
             console.print("\n".join(f"  {i}. {o.text()}" for i, o in enumerate(orders, 1))
-                          or "  no orders yet (done now = hold)")
+                          or "  no orders yet (done now = hold)", soft_wrap=True, markup=False)
         elif word == "undo":
             if orders:
                 console.print(f"  dropped: {orders.pop().text()}")
@@ -242,10 +244,10 @@ def _prompt(game: Game, team: str, console: Console, fog: bool) -> list[Order] |
                 order = parse_line(line)
                 game.check(team, [*orders, order])
             except OrdersError as exc:
-                console.print(f"  [red]not accepted:[/red] {exc}", markup=True)
+                console.print(f"  [red]not accepted:[/red] {escape(str(exc))}", soft_wrap=True)
                 continue
             orders.append(order)
-            console.print(f"  [green]ok:[/green] {order.text()}")
+            console.print(f"  [green]ok:[/green] {escape(order.text())}", soft_wrap=True)
 
 
 def _write_report(game: Game, loaded: LoadedScenario, args: argparse.Namespace,
@@ -256,6 +258,6 @@ def _write_report(game: Game, loaded: LoadedScenario, args: argparse.Namespace,
     if not game.reports:
         console.print("No turn played yet: no after-action report.")
         return
-    console.print(f"Running the shadow ensemble ({args.shadow_runs} model runs)...")
+    print(f"Running the shadow ensemble ({args.shadow_runs} model runs)...", flush=True)
     write_aar(path, game, loaded, args.shadow_runs)
-    console.print(f"After-action report: {path}")
+    print(f"After-action report: {path}")
