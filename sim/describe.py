@@ -23,7 +23,7 @@ NOTE_WIDTH = 48
 
 def describe(sc: Scenario) -> list[RenderableType]:
     """Every part of the scenario as rich renderables, in reading order."""
-    parts: list[RenderableType] = [
+    parts: list[RenderableType | None] = [
         header(sc),
         actors_table(sc),
         regions_table(sc),

@@ -229,7 +229,7 @@ def _set_path(data: Any, key: str, value: Any, variant: str) -> tuple[PathT, str
     if not key or any(not part for part in key.split(".")):
         return (), f"no such path '{key}' (expected dotted keys such as actors.ID.forces.reserve)"
     parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
-    node, done = data, []
+    node, done = data, list[Any]()
     for part in parts[:-1]:
         node, resolved, err = _step(node, part, done)
         if err:
