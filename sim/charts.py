@@ -543,10 +543,14 @@ def tornado(oat_df: pd.DataFrame, top: int = 12) -> go.Figure:
         d = d.sort_values("swing", ascending=False, kind="stable").head(top)
         base = float(d["baseline"].iloc[0])
         ys = [str(lab or f) for lab, f in zip(d["label"], d["fact"], strict=True)]
-        for end, val, color, name in (("out_low", "low_value", OKABE_ITO[0], "fact at low"),
-                                      ("out_high", "high_value", OKABE_ITO[1], "fact at high")):
+        # The high bar is narrower: when both ends move the outcome the same way, the
+        # shorter bar stays visible instead of hiding behind the longer one.
+        for end, val, color, name, width in (
+                ("out_low", "low_value", OKABE_ITO[0], "fact at low", 0.8),
+                ("out_high", "high_value", OKABE_ITO[1], "fact at high", 0.45)):
             fig.add_bar(row=i + 1, col=1, orientation="h", y=ys, x=d[end] - base, base=base,
                         name=name, marker_color=color, legendgroup=name, showlegend=i == 0,
+                        width=width,
                         customdata=np.column_stack([d[val], d[end]]),
                         hovertemplate="%{y}: fact %{customdata[0]:,.4~g} -> outcome "
                         "%{customdata[1]:,.4~g}<extra></extra>")

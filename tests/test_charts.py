@@ -274,6 +274,7 @@ def test_tornado_sorted_by_swing_and_anchored_at_baseline():
     assert list(low[0].y) == ["fact b", "fact c", "fact a", "fact d"]  # swings .8 .25 .05 0
     np.testing.assert_allclose(np.asarray(low[0].x) + low[0].base, [0.10, 0.55, 0.40, 0.5])
     np.testing.assert_allclose(np.asarray(high[0].x) + high[0].base, [0.90, 0.30, 0.45, 0.5])
+    assert high[0].width < low[0].width  # both ends stay visible when on the same side
     assert list(low[1].y) == ["facts.a"]  # no label: the fact id
     assert high[1].base == 15.0
     assert charts.tornado(_oat(), top=2).data[0].y == ("fact b", "fact c")
