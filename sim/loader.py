@@ -111,8 +111,8 @@ def _unsourced(scenario: Scenario, located: Located) -> list[Problem]:
     for path, obj in walk(scenario):
         written = isinstance(obj, Fact) and path in located.positions
         if written and obj.source is None and not obj.assumption:
-                out.append(_at(located, path, "fact has neither source nor assumption: true "
-                                              f"(got {obj.value:g}; strict mode needs one)"))
+            out.append(_at(located, path, "fact has neither source nor assumption: true "
+                                          f"(got {obj.value:g}; strict mode needs one)"))
     return out
 
 
@@ -162,19 +162,25 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[Located, str
         raise ScenarioError([Problem(pos.file, pos.line, pos.col, "extends",
                                      f"no such file (got {base_name})")])
     base, base_digest = _read_with_extends(base_path, (*seen, path.resolve()))
-    merged = _deep_merge(base.data, data)
-    positions = {**base.positions, **located.positions}
+    replaced: set[PathT] = set()
+    merged = _deep_merge(base.data, data, (), replaced)
+    # Positions inside a base value that this file replaced would point at text that no longer
+    # counts: drop them, so problems there are placed in this file.
+    positions = {p: pos for p, pos in base.positions.items()
+                 if not any(p[:n] in replaced for n in range(1, len(p) + 1))}
+    positions.update(located.positions)
     both = hashlib.sha256((base_digest + digest).encode()).hexdigest()
     return Located(merged, positions, base.problems + located.problems), both
 
 
-def _deep_merge(base: Any, over: Any) -> Any:
-    """Mappings merge key by key; anything else in `over` replaces `base`."""
+def _deep_merge(base: Any, over: Any, path: PathT, replaced: set[PathT]) -> Any:
+    """Mappings merge key by key; anything else in `over` replaces `base` (noted in `replaced`)."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = _deep_merge(base[k], v) if k in base else v
+            out[k] = _deep_merge(base[k], v, (*path, k), replaced) if k in base else v
         return out
+    replaced.add(path)
     return over
 
 

@@ -188,6 +188,18 @@ def test_extends_problem_is_reported_in_the_file_that_has_it(write_yaml):
     assert base.exists()
 
 
+def test_problem_inside_a_replaced_base_value_is_placed_in_the_variant_file(write_yaml):
+    write_yaml(TINY, "base.yaml")
+    child = write_yaml("extends: base.yaml\nactors:\n  red:\n    forces:\n      reserve: .inf\n",
+                       "child.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load(child)
+    # Without care this pointed at the base file's `value: 2000`, which no longer counts.
+    assert str(info.value) == (
+        f"{child}:5:7: actors.red.forces.reserve.value: expected a finite number (got inf)"
+    )
+
+
 def test_circular_extends(write_yaml):
     a = write_yaml("extends: b.yaml\n", "a.yaml")
     write_yaml("extends: a.yaml\n", "b.yaml")
