@@ -290,6 +290,8 @@ def _default_fact_paths(sc: Scenario) -> Iterator[str]:
 def facts_table(sc: Scenario) -> Table:
     rows = fact_rows(sc)
     t = _table(f"Facts ({len(rows)})", "id", "value", "range", "dist", "source", "note")
+    # Ids are what people search for and paste into variants: never break them; notes wrap.
+    t.columns[0].no_wrap = True
     for r in rows:
         style = "dim" if r["source"] == "default" else None
         t.add_row(r["id"], r["value"], r["range"], r["dist"], r["source"], r["note"], style=style)
