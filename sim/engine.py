@@ -545,10 +545,9 @@ class GeoModel(mesa.Model):
     def _morale_and_rout(self, loss_today: np.ndarray) -> None:
         s, k = self.state, self.k
         # Remnants of under one person are gone (killed, captured or dispersed).
-        crumbs = (s.F > 0) & (s.F < 1.0)
-        if crumbs.any():
-            s.losses += (s.F * crumbs).sum(axis=2)
-            s.F[crumbs] = 0.0
+        crumbs = s.F < 1.0
+        s.losses += (s.F * crumbs).sum(axis=2)
+        s.F[crumbs] = 0.0
         P = self.power()
         # A passive enemy threatens less: enemy power counts in proportion to its aggression.
         near = enemy_power(P * self.p["aggression"][:, :, None], self.war()) @ self.reach
@@ -576,17 +575,23 @@ class GeoModel(mesa.Model):
     def _control(self) -> None:
         """Empty regions pass to the enemy present or adjacent; quiet holding fortifies."""
         s, c, k = self.state, self.c, self.k
-        friends = self._holder_relation(self.friendly())  # (R, G, A)
-        defended = ((s.F.transpose(0, 2, 1) * friends).sum(2) > 0) & (s.control >= 0)
-        enemies = self._holder_relation(self.war())  # (R, G, A)
-        Ft = s.F.transpose(0, 2, 1)  # (R, G, A)
-        inside = Ft * enemies
-        adjacent = (s.F @ c.adj.astype(float)).transpose(0, 2, 1) * enemies
-        take = (s.control >= 0) & ~defended & ((inside.sum(2) > 0) | (adjacent.sum(2) > 0))
-        if take.any():
-            rr, gg = np.nonzero(take)
-            by_inside = inside[rr, gg].sum(1) > 0
-            new = np.where(by_inside, inside[rr, gg].argmax(1), adjacent[rr, gg].argmax(1))
+        # Personnel friendly to each actor in each region, read at each region's holder.
+        friendly_f = enemy_power(s.F, self.friendly())  # (R, A, G)
+        holder = np.clip(s.control, 0, None)
+        held_by_friends = np.take_along_axis(friendly_f, holder[:, None, :], axis=1)[:, 0, :]
+        undefended = (held_by_friends <= 0) & (s.control >= 0)
+        rr, gg = np.nonzero(undefended)
+        if rr.size:
+            # Only undefended regions can change hands here: evaluate just those.
+            holder = s.control[rr, gg]
+            enemies = self.war()[holder] if self._stance_uniform else s.war()[rr, holder]
+            inside = s.F[rr, :, gg] * enemies  # (n, A)
+            adjacent = (s.F[rr] * c.adj[gg][:, None, :]).sum(2) * enemies
+            take = (inside.sum(1) > 0) | (adjacent.sum(1) > 0)
+            rr, gg, inside, adjacent = rr[take], gg[take], inside[take], adjacent[take]
+        if rr.size:
+            by_inside = inside.sum(1) > 0
+            new = np.where(by_inside, inside.argmax(1), adjacent.argmax(1))
             # Walking in: an occupying detachment moves from the neighbour with most forces.
             for i in np.nonzero(~by_inside)[0]:
                 r, g, a = rr[i], gg[i], new[i]
@@ -601,9 +606,6 @@ class GeoModel(mesa.Model):
         s.held_days += self.step_days
         s.posture = np.maximum(s.posture, np.where(s.held_days >= k.fortress_days, 2, np.where(
             s.held_days >= k.fortify_days, 1, 0))).astype(np.int8)
-        has = s.control >= 0
-        rows, cols = np.nonzero(has)
-        s.ever[rows, s.control[has], cols] = True
 
 
 # -------------------------------------------------------------------------------- batch API
