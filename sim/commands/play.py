@@ -145,7 +145,13 @@ def run(args: argparse.Namespace) -> int:
         fog = args.fog
         save_path = Path(args.save or f"{sc.scenario.id}-game.json")
     save.save(save_path, game, loaded, fog)
-    finished = _play(game, args, console, fog, lambda: save.save(save_path, game, loaded, fog))
+    try:
+        finished = _play(game, args, console, fog,
+                         lambda: save.save(save_path, game, loaded, fog))
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: the turn in progress is lost; the game is saved after turn "
+              f"{len(game.reports)} in {save_path} (geosim play --resume {save_path})")
+        raise
     if finished or args.report:
         _write_report(game, loaded, args, save_path, console)
     if not finished:
@@ -159,21 +165,25 @@ def _play(game: Game, args: argparse.Namespace, console: Console, fog: bool,
     """Play the remaining turns; False when the players quit before the end."""
     from sim.wargame import views
 
+    # With fog at a shared keyboard, each team reads its own report at its next prompt;
+    # otherwise everyone reads the umpire's report once, right after the turn.
+    private = fog and not args.orders
+    last = bool(game.reports)  # a resumed game shows where it stands
     while not game.over:
         orders: dict[str, list[Order]] = {}
         for team in game.teams:
             if args.orders:
                 orders[team] = _orders_from_file(game, team, Path(args.orders))
             else:
-                got = _prompt(game, team, console, fog)
+                got = _prompt(game, team, console, fog, last or private)
                 if got is None:
                     return False
                 orders[team] = got
         report = game.play_turn(orders)
         saver()
-        viewers: list[str | None] = list(game.teams) if fog else [None]  # None: umpire view
-        for viewer in viewers:
-            console.print(views.turn_report(game, report, viewer))
+        last = False
+        if not private:
+            console.print(views.turn_report(game, report))
     return True
 
 
@@ -198,7 +208,8 @@ def _orders_from_file(game: Game, team: str, folder: Path) -> list[Order]:
     return orders
 
 
-def _prompt(game: Game, team: str, console: Console, fog: bool) -> list[Order] | None:
+def _prompt(game: Game, team: str, console: Console, fog: bool,
+            last: bool) -> list[Order] | None:
     """Ask a team for its orders until it types done; None when it quits (or input ends)."""
     from rich.markup import escape
 
@@ -206,11 +217,18 @@ def _prompt(game: Game, team: str, console: Console, fog: bool) -> list[Order] |
     from sim.wargame.orders import parse_line
 
     def show() -> None:
-        for part in views.situation(game, team, fog):
+        for part in views.situation(game, team, fog, last):
             console.print(part)
         console.print(f"[bold]{team}[/bold]: type orders one per line, 'help' for the list, "
                       "'done' when finished.")
 
+    if fog and len(game.teams) > 1:  # a team must not read another's screen
+        console.clear()
+        try:
+            input(f"Hand the keyboard to team {team}, then press Enter ")
+        except EOFError:
+            return None
+        console.clear()
     show()
     orders: list[Order] = []
     while True:

@@ -76,6 +76,13 @@ class RecordingNarrator(narrative.Narrator):
         super().event(ev)
         self._rec("event", id=ev.id)
 
+    def control(self, rows: np.ndarray, g: np.ndarray, old: np.ndarray, a: int) -> None:
+        ids = self.m.c.actor_ids
+        for gi, oi in zip(g, old, strict=True):
+            super().control(rows[:1], np.array([gi]), np.array([oi]), a)
+            self._rec("control", region=self.m.c.region_ids[int(gi)], actor=ids[a],
+                      previous=ids[int(oi)] if oi >= 0 else None)
+
     def note(self, text: str, **data: Any) -> None:
         """A line of the wargame's own (directed air strikes)."""
         self._say(text)

@@ -104,41 +104,51 @@ def _mix_in(m: GameModel, a: int, g: int, n: float, morale: float) -> None:
     s.F[0, a, g] = old + n
 
 
-def _attack(m: GameModel, a: int, o: Attack, plan: Plan) -> None:
-    g = _region(m, o.region)
-    name = m.c.region_ids[g]
-    if plan.hold:
-        raise OrdersError("you ordered hold this turn: an attack contradicts it")
+def attack_problem(m: GameModel, a: int, g: int) -> str | None:
+    """Why actor a cannot attack region g now, or None when it can."""
     s, c = m.state, m.c
+    name = c.region_ids[g]
     holder = int(s.control[0, g])
     war = s.stance[0, a] == WAR
     enemies_in = float((s.F[0, :, g] * war).sum())
     if holder == a and enemies_in <= 0:
-        raise OrdersError(f"{name} is already yours and no enemy is in it")
+        return f"{name} is already yours and no enemy is in it"
     if holder >= 0 and not war[holder] and enemies_in <= 0:
-        st = Stance(list(STANCE_CODES)[stance(m, a, holder)]).value
-        raise OrdersError(f"{name} is held by {c.actor_ids[holder]}, with whom you are not at "
-                          f"war (stance: {st}); declare war first (stance {c.actor_ids[holder]}"
-                          " war)")
-    reach = (c.adj[g] | (np.arange(c.G) == g))
-    own = float((s.F[0, a] * reach).sum())
-    if own < 1:
+        st = list(STANCE_CODES)[stance(m, a, holder)].value
+        return (f"{name} is held by {c.actor_ids[holder]}, with whom you are not at war "
+                f"(stance: {st}); declare war first (stance {c.actor_ids[holder]} war)")
+    reach = c.adj[g] | (np.arange(c.G) == g)
+    if float((s.F[0, a] * reach).sum()) < 1:
         nbs = ", ".join(c.region_ids[j] for j in np.nonzero(c.adj[g])[0])
-        raise OrdersError(f"you have no forces in or next to {name} (its neighbours: {nbs})")
+        return f"you have no forces in or next to {name} (its neighbours: {nbs})"
     opts = m.options()
-    if not opts.legal[0, a, g]:
-        lost = s.losses[0, a] / max(s.strength0[0, a], 1.0)
-        if lost >= m.p["cas_tol"][0, a]:
-            raise OrdersError(f"your losses ({lost:.0%} of your strength) have reached your "
-                              "casualty tolerance: no new offensives")
-        k = m.k
-        ratio = opts.att_power[0, a, g] / max(opts.def_power[0, a, g], 1e-9)
-        raise OrdersError(
-            f"too weak to attack {name}: you could commit {fmt(opts.att_personnel[0, a, g])} "
-            f"(at least {fmt(k.min_attack_personnel)} needed) with {ratio:.2f}x the defenders'"
-            f" combat power (at least {k.min_power_ratio:.2f}x needed)")
+    if opts.legal[0, a, g]:
+        return None
+    lost = s.losses[0, a] / max(s.strength0[0, a], 1.0)
+    if lost >= m.p["cas_tol"][0, a]:
+        return (f"your losses ({lost:.0%} of your strength) have passed your casualty "
+                "tolerance: no new offensives")
+    k = m.k
+    men = float(opts.att_personnel[0, a, g])
+    if men < k.min_attack_personnel:
+        return (f"too weak to attack {name}: you could commit only {fmt(men)} (60% of your "
+                f"forces in and next to it; at least {fmt(k.min_attack_personnel)} needed)")
+    ratio = opts.att_power[0, a, g] / max(opts.def_power[0, a, g], 1e-9)
+    return (f"too weak to attack {name}: the {fmt(men)} you could commit (60% of your forces "
+            f"in and next to it) have {ratio:.2f}x the defenders' combat power, "
+            f"{k.min_power_ratio:.2f}x is needed; move or commit more forces next to it, or "
+            "strike it from the air first")
+
+
+def _attack(m: GameModel, a: int, o: Attack, plan: Plan) -> None:
+    g = _region(m, o.region)
+    if plan.hold:
+        raise OrdersError("you ordered hold this turn: an attack contradicts it")
+    problem = attack_problem(m, a, g)
+    if problem:
+        raise OrdersError(problem)
     if g in plan.attacks:
-        raise OrdersError(f"{name} is already ordered attacked")
+        raise OrdersError(f"{m.c.region_ids[g]} is already ordered attacked")
     plan.attacks.append(g)
 
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from sim.compile import STANCE_CODES
 from sim.schema import GoalKind, Stance
 from sim.wargame import fog as fogmod
-from sim.wargame.rules import friendly_ground, sorties, strike_reach
+from sim.wargame.rules import attack_problem, friendly_ground, sorties, strike_reach
 
 if TYPE_CHECKING:
     from sim.wargame.game import Game, TurnReport
@@ -105,6 +105,15 @@ def actions(game: Game, team: str, fog: bool) -> RenderableType:
                     f"commit ~{n(opts.att_personnel[0, a, g])} from {c.region_ids[g]} and its "
                     f"neighbours against {fogmod.enemy_strength(m, a, g, fog)}; P(win a day's "
                     f"battle) {shown}")
+    war = s.war()[0, a]
+    near = (m.reach @ (s.F[0, a] >= 1).astype(float)) > 0
+    hostile = war[np.clip(s.control[0], 0, None)] & (s.control[0] >= 0)
+    hostile |= (s.F[0, :, :] * war[:, None]).sum(0) >= 1
+    for g in np.nonzero(near & hostile & ~opts.legal[0, a])[0]:
+        why = attack_problem(m, a, int(g))
+        if why:
+            out.add_row(Text(f"attack {c.region_ids[g]}", style="dim"),
+                        Text(f"not possible now: {why}", style="dim"))
     ground = friendly_ground(m, a)
     for g in np.nonzero(s.F[0, a] >= 1)[0]:
         dests = [c.region_ids[j] for j in np.nonzero(c.adj[g] & ground)[0]]
@@ -116,7 +125,6 @@ def actions(game: Game, team: str, fog: bool) -> RenderableType:
                     " or an ally")
     have_air = sorties(m, a)
     if have_air > 0:
-        war = s.war()[0, a]
         targets = [c.region_ids[g] for g in range(c.G) if strike_reach(m, a)[g]
                    and (s.F[0, :, g] * war).sum() >= 1]
         if targets:
@@ -133,11 +141,11 @@ def actions(game: Game, team: str, fog: bool) -> RenderableType:
     return out
 
 
-def situation(game: Game, team: str, fog: bool) -> list[RenderableType]:
-    """The whole screen a team reads before giving orders."""
+def situation(game: Game, team: str, fog: bool, last: bool = True) -> list[RenderableType]:
+    """The whole screen a team reads before giving orders (`last`: with last turn's report)."""
     out: list[RenderableType] = [header(game, team), map_table(game, team, fog),
                                  goals_text(game, team)]
-    if game.reports:
+    if game.reports and last:
         out.append(turn_report(game, game.reports[-1], team if fog else None, brief=True))
     out.append(actions(game, team, fog))
     return out
@@ -174,7 +182,7 @@ def turn_report(game: Game, r: TurnReport, team: str | None = None,
     seen = [f"day {rec['day']:>3}  {rec['text']}" for rec in r.records
             if _seen_by(game, team, rec)]
     parts.append(Text("What happened:", style="bold"))
-    parts += [Text(x) for x in seen] or [Text("  no fighting seen")]
+    parts += [Text(x) for x in seen] or [Text("  nothing seen" if team else "  nothing happened")]
     if r.control_changes:
         changes = "; ".join(f"{x['region']}: {x['from'] or 'no one'} -> {x['to'] or 'no one'}"
                             for x in r.control_changes)
@@ -186,9 +194,8 @@ def turn_report(game: Game, r: TurnReport, team: str | None = None,
 
 
 def _strength_table(r: TurnReport, team: str | None) -> Table:
-    t = Table(title="Strength (personnel) and territory (share of strategic value)",
-              title_justify="left")
-    for col in ("actor", "start", "end", "territory"):
+    t = Table(title="Strength and territory", title_justify="left")
+    for col in ("actor", "personnel at start", "at end", "territory"):
         t.add_column(col, justify="left" if col == "actor" else "right")
     for aid, (x0, x1) in r.strength.items():
         if team is not None and aid != team:
