@@ -105,7 +105,18 @@ def table_html(rows: Sequence[Mapping[str, str]], columns: Sequence[str],
 
 def render_page(title: str, sections: Sequence[Section | tuple[str, str]],
                 subtitle: str = "") -> str:
-    """A whole HTML page: title, table of contents, sections; plotly.js embedded when needed."""
+    """A whole HTML page: title, table of contents, sections; plotly.js embedded when needed.
+
+    Args:
+        title: page title (plain text; escaped here).
+        sections: `Section`s, or (heading, html) pairs given ids s0, s1, ...; their html is
+            used as is, so escape user text with `esc` and make figures with `figure_html`.
+        subtitle: a line of HTML under the title.
+
+    Returns:
+        One self-contained HTML document: plotly.js (when any section holds a figure) is
+        inlined once, so the page opens offline.
+    """
     secs = [s if isinstance(s, Section) else Section(f"s{i}", s[0], s[1])
             for i, s in enumerate(sections)]
     needs_js = any("Plotly.newPlot" in s.html for s in secs)
