@@ -200,3 +200,11 @@ def test_help_does_not_import_rich():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=60, check=False)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_reference_scenarios_pass_strict_validation(capsys):
+    files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
+    assert files, "the reference scenario is missing"
+    code, out, err = run(capsys, "validate", "--strict", *files)
+    assert (code, err) == (0, "")
+    assert len(out.splitlines()) == len(files)
