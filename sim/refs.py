@@ -3,6 +3,11 @@
 Pydantic checks each object on its own; this module knows the whole scenario, so it finds
 unknown actors, regions and sources, links to missing regions, duplicate links and relations,
 and goal indices out of range. It returns problems as (path, message) for the loader to place.
+
+`reference_problems` works on raw (possibly invalid) data, walking it alongside the schema
+types, so one pass of the loader reports schema and reference problems together. `walk` and
+`facts` enumerate a validated scenario; `model_at` and `unwrap` answer "which model lives at
+this path", which the loader needs to word its messages.
 """
 
 from __future__ import annotations

@@ -426,6 +426,12 @@ class Support(Frozen):
     source: str | None = Field(None, description="Source id for the commitment.")
     note: str = Field("", description="Context.")
 
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Support:
+        if self.end_day is not None and self.end_day < self.start_day:
+            raise ValueError(f"end_day ({self.end_day}) is before start_day ({self.start_day})")
+        return self
+
 
 class Relation(Frozen):
     """The stance between two actors and the support between them."""

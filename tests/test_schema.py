@@ -24,6 +24,7 @@ from sim.schema import (
     Outcome,
     Region,
     Scenario,
+    Support,
     json_schema,
 )
 
@@ -112,6 +113,13 @@ def test_outcome_fields_depend_on_kind():
     assert "a goal outcome needs goal" in error_text(Outcome, {"kind": "goal", "actor": "a"})
     assert Outcome(kind="control", region="r", by=["a"]).is_binary
     assert not Outcome(kind="casualties", actor="a").is_binary
+
+
+def test_support_ends_after_it_starts():
+    support = {"from": "a", "to": "b", "kind": "money", "amount": 1, "start_day": 5}
+    assert "end_day (3) is before start_day (5)" in error_text(
+        Support, {**support, "end_day": 3})
+    assert Support.model_validate({**support, "end_day": 5}).end_day == 5
 
 
 def test_link_joins_two_different_regions():
