@@ -94,13 +94,13 @@ def garrisoned(sc: Scenario, actor: str) -> float:
 
 
 def actors_table(sc: Scenario) -> Table:
-    t = _table("Actors", "id", "name", "kind", "garrisoned", "reserve", "readiness", "quality",
-               "morale", "air strikes/day")
+    t = _table("Actors", "id", "name", "kind", "garrisoned", "reserve", "total", "readiness",
+               "quality", "morale", "air strikes/day")
     for aid, a in sc.actors.items():
-        f = a.forces
-        t.add_row(aid, a.name, str(a.kind), num(garrisoned(sc, aid)), fact_text(f.reserve),
-                  fact_text(f.readiness), fact_text(f.quality), fact_text(f.morale),
-                  fact_text(f.air_strikes))
+        f, placed = a.forces, garrisoned(sc, aid)
+        t.add_row(aid, a.name, str(a.kind), num(placed), fact_text(f.reserve),
+                  num(placed + f.reserve.value), fact_text(f.readiness), fact_text(f.quality),
+                  fact_text(f.morale), fact_text(f.air_strikes))
     return t
 
 

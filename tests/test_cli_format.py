@@ -110,8 +110,8 @@ def test_show_lists_every_part_and_every_fact(capsys, tiny_path):
     for fid, _ in facts(sc):
         assert f"│ {fid} " in out, fid
     red = _row(out, "│ red ")
-    assert red[:9] == ["red", "Red", "state", "1,500", "2,000 (1,000-3,000)", "0.7",
-                       "1.1 (0.9-1.3)", "0.6", "10"]
+    assert red[:10] == ["red", "Red", "state", "1,500", "2,000 (1,000-3,000)", "3,500", "0.7",
+                        "1.1 (0.9-1.3)", "0.6", "10"]
     assert _row(out, "│ alpha ")[:6] == ["alpha", "Alpha Town", "urban", "red",
                                          "red 1,500 (1,000-2,000)", "100,000"]
     assert "green-air: green→red air_strikes 5 (2-8) from day 3 while enemy of red within " \
