@@ -25,6 +25,7 @@ COMMANDS = (
     "report",
     "backtest",
     "compare",
+    "sensitivity",
     "play",
 )
 

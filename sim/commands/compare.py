@@ -1,0 +1,172 @@
+"""geosim compare FILE [FILE2] --variants a,b: what-if comparison with common random numbers.
+
+Runs the baseline and each variant (or two scenario files) with the same seed and replication
+indices (sim.compare), prints a side-by-side table of every outcome with 95% intervals and the
+paired difference to the baseline (marked * when its interval excludes 0), writes the HTML
+comparison report and prints its path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UsageError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("compare", help="compare variants (or two scenario files) with "
+                              "common random numbers")
+    p.add_argument("file", metavar="FILE", help="scenario YAML file (the baseline)")
+    p.add_argument("file2", nargs="?", metavar="FILE2",
+                   help="a second scenario file to compare against FILE (instead of --variants)")
+    p.add_argument("--variants", metavar="A,B,...",
+                   help="comma-separated variants of FILE to compare with its baseline")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="compare variants against the first variant instead of the baseline")
+    p.add_argument("--runs", type=int, default=1000, help="replications per arm (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="root random seed (default 1)")
+    p.add_argument("--days", type=int, help="horizon in days (default: the scenario's)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: all cores)")
+    p.add_argument("--backend", choices=("local", "dask", "serial"), default="local",
+                   help="local processes (default), a dask cluster, or in process")
+    p.add_argument("--out", metavar="DIR",
+                   help="comparison folder (default results/<scenario>/compare-<time>-<seed>)")
+    p.set_defaults(handler=run)
+
+
+def _variants(args: argparse.Namespace) -> list[str]:
+    if args.variants is None:
+        return []
+    names = [v.strip() for v in args.variants.split(",")]
+    if not all(names):
+        raise UsageError(f"--variants: empty name in {args.variants!r}")
+    return names
+
+
+def _check_flags(args: argparse.Namespace) -> list[str]:
+    """One-line errors for impossible flags, before anything runs; returns the variants."""
+    if args.runs < 2:
+        raise UsageError(f"--runs must be at least 2 (got {args.runs})")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1 (got {args.workers})")
+    if args.days is not None and args.days < 1:
+        raise UsageError(f"--days must be at least 1 (got {args.days})")
+    for f in (args.file, args.file2):
+        if f is not None and not Path(f).is_file():
+            raise UsageError(f"{f}: no such scenario file")
+    variants = _variants(args)
+    if args.file2 and variants:
+        raise UsageError("give either FILE2 or --variants, not both")
+    if not args.file2 and not variants:
+        raise UsageError("nothing to compare: give --variants A,B or a second scenario FILE2")
+    return variants
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from sim import compare as cmp
+
+    variants = _check_flags(args)
+    workers = args.workers or os.cpu_count() or 1
+    err = Console(stderr=True)
+
+    def progress(name: str) -> None:
+        err.print(f"running {name} ({args.runs} replications, seed {args.seed})")
+
+    common = dict(runs=args.runs, seed=args.seed, days=args.days, workers=workers, out=args.out,
+                  backend=args.backend, on_arm=progress)
+    if args.file2:
+        result = cmp.compare_files(args.file, args.file2, **common)  # type: ignore[arg-type]
+    else:
+        result = cmp.compare_variants(args.file, variants,  # type: ignore[arg-type]
+                                      include_baseline=not args.no_baseline, **common)
+    from sim.commands.summary import stdout_console
+
+    stdout_console().print(comparison_table(result, args))
+    print(f"comparison: {result.folder}")
+    print(f"report: {write_report(result)}")
+    return 0
+
+
+def write_report(result: Any) -> Path:
+    """The HTML comparison page (sim.report) in the comparison folder."""
+    from sim.report import write_comparison_report
+
+    m = next(iter(result.manifests.values()))
+    title = f"{m.get('scenario_title') or m.get('scenario_id')}: what-if comparison"
+    notes = [
+        f"Every arm ran replications 0..{m.get('runs_planned', 0) - 1} with seed {m.get('seed')}"
+        " (common random numbers); differences are paired per replication (t interval), so "
+        "they are much tighter than the arms' own intervals.",
+        f"Reference arm: {result.reference}. Differences are arm minus reference.",
+    ]
+    return write_comparison_report(result.folder / "report.html", result.summaries,
+                                   result.diffs, title, result.manifests, notes)
+
+
+def _value(row: Any) -> str:
+    """An arm's value: probability with Wilson interval, or mean with its 90% range."""
+    if bool(row["binary"]):
+        return f"{row['p']:.1%} [{row['p_lo']:.1%}, {row['p_hi']:.1%}]"
+    return f"{_num(row['mean'])} [{_num(row['q05'])}, {_num(row['q95'])}]"
+
+
+def _diff(row: Any, binary: bool) -> str:
+    if binary:
+        text = (f"{row['diff'] * 100:+.1f} pp [{row['lo'] * 100:+.1f}, "
+                f"{row['hi'] * 100:+.1f}]")
+    else:
+        text = f"{_signed(row['diff'])} [{_signed(row['lo'])}, {_signed(row['hi'])}]"
+    return f"[bold]{text} *[/bold]" if bool(row["excludes_zero"]) else text
+
+
+def comparison_table(result: Any, args: argparse.Namespace | None = None) -> Any:
+    """A rich table: one row per outcome; the reference, then each arm and its difference."""
+    from rich.table import Table
+
+    ref = result.reference
+    others = [a.name for a in result.arms[1:]]
+    title = (f"{ref} vs {', '.join(others)}: common random numbers, "
+             f"{_runs(result)} replications per arm; * = 95% interval of the difference "
+             "excludes 0")
+    t = Table(title=title, title_justify="left")
+    t.add_column("outcome")
+    t.add_column(ref, justify="right")
+    for name in others:
+        t.add_column(name, justify="right")
+        t.add_column(f"{name} - {ref}", justify="right")
+    base = result.summaries[ref].set_index("outcome")
+    diffs = result.diffs
+    for oid, row in base.iterrows():
+        cells = [str(row["label"]), _value(row)]
+        for name in others:
+            s = result.summaries[name].set_index("outcome")
+            d = diffs[(diffs["outcome"] == oid) & (diffs["variant"] == name)]
+            cells.append(_value(s.loc[oid]) if oid in s.index else "")
+            cells.append(_diff(d.iloc[0], bool(row["binary"])) if len(d) else "")
+        t.add_row(*cells)
+    return t
+
+
+def _runs(result: Any) -> int:
+    return int(next(iter(result.manifests.values())).get("runs_completed", 0))
+
+
+def _num(x: float) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "-"
+    x = float(x)
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _signed(x: float) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "-"
+    x = float(x)
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
