@@ -266,6 +266,21 @@ def test_after_action_report_places_each_team_in_the_shadow_ensemble(loaded, tmp
     game.play_turn({"gov": [P("hold")], "rebels": []})
     path = write_aar(tmp_path / "aar.html", game, loaded, runs=60)
     html = path.read_text()
-    assert html.count("of simulated futures") >= 2
+    assert html.count("of simulated futures") == 6  # 3 scores x 2 teams
     assert "Turn 2:" in html and "Plotly.newPlot" in html
     assert "Rebels attacks Midtown" in html
+
+
+def test_team_scores_count_goals_side_and_own_territory(loaded):
+    from sim.wargame.aar import game_series, measures, side_of
+
+    game = new_game(loaded, teams=("gov",), turns=1)
+    report = game.play_turn({"gov": [P("hold")]})
+    assert side_of(game, "gov") == ["gov", "ally"]
+    got = measures(game, "gov", game_series(game)).iloc[0]
+    held = report.control
+    # gov's goals: hold capital (weight 3), take north (weight 1)
+    expected = (3 * (held["capital"] in ("gov", "ally")) + (held["north"] in ("gov", "ally"))) / 4
+    assert got["goals"] == pytest.approx(expected)
+    assert got["own"] == pytest.approx(report.territory["gov"][1])
+    assert got["side"] == pytest.approx(report.territory["gov"][1] + report.territory["ally"][1])

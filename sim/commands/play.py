@@ -184,6 +184,10 @@ def _play(game: Game, args: argparse.Namespace, console: Console, fog: bool,
         last = False
         if not private:
             console.print(views.turn_report(game, report))
+    if private:  # the game is over: the fog lifts
+        console.clear()
+        console.print("The game is over. The umpire's report of the last turn:")
+        console.print(views.turn_report(game, game.reports[-1]))
     return True
 
 

@@ -5,8 +5,9 @@ The shadow ensemble is the model playing every actor from the game's starting po
 `simulate(scenario, reps 0..N-1, seed, days=played days)`. Replication 0 shares the game's
 sampled facts; the others also vary the uncertain facts, so the ensemble spans both the dice
 and what we do not know. Each team's result is placed in that distribution by the territory
-share of its actor ("better than 78% of simulated futures": the share of runs with less
-territory, counting ties as half).
+share of its actor, of its side (its partners at the start), and by the weighted share of its
+goals met ("better than 78% of simulated futures": the share of runs that scored lower,
+counting ties as half).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sim import charts
 from sim.engine import simulate
 from sim.outcomes import measure_outcomes
 from sim.report import Section, esc, figure_html, render_page, table_html
+from sim.schema import GoalKind
+from sim.wargame.rules import FRIENDLY
 
 if TYPE_CHECKING:
     from sim.loader import LoadedScenario
@@ -70,37 +73,86 @@ def shadow(game: Game, runs: int) -> Any:
                     series_every=game.turn_days)
 
 
-def _standing(game: Game, res: Any) -> tuple[str, dict[str, float]]:
-    ter = res.series["territory"]
-    last = ter[ter["day"] == ter["day"].max()]
-    rows, pct = [], {}
+def side_of(game: Game, team: str) -> list[str]:
+    """The team's actor and the actors it is allied or cooperating with at the start."""
+    c = game.model.c
+    a = c.actor_ids.index(team)
+    return [b for j, b in enumerate(c.actor_ids) if j == a or c.stance0[a, j] in FRIENDLY]
+
+
+def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per replication (rows by rep): the team's three scores at the series' last day.
+
+    own: share of strategic value its actor holds; side: held by it and its partners at the
+    start (allies, cooperation); goals: weighted share of its actor's goals met (a region goal
+    is met when a side member holds it; defeat X: X below half its day-0 strength;
+    limit_influence X: X holds no more territory than on day 0).
+    """
+    def at(name: str, first: bool) -> pd.DataFrame:
+        df = series[name]
+        day = df["day"].min() if first else df["day"].max()
+        return df[df["day"] == day].sort_values("rep").reset_index(drop=True)
+
+    ter0, ter1, st0, st1, ctl = (at("territory", True), at("territory", False),
+                                 at("strength", True), at("strength", False),
+                                 at("control", False))
+    ids = list(game.model.c.actor_ids)
+    side = side_of(game, team)
+    side_idx = [ids.index(b) for b in side]
+    met, weights = np.zeros(len(ter1)), 0.0
+    for goal in game.scenario.actors[team].goals:
+        if goal.region is not None:
+            ok = ctl[goal.region].isin(side_idx).to_numpy()
+        elif goal.kind is GoalKind.defeat:
+            ok = (st1[goal.actor] < 0.5 * st0[goal.actor]).to_numpy()
+        else:
+            ok = (ter1[goal.actor] <= ter0[goal.actor] + 1e-9).to_numpy()
+        met += goal.weight * ok
+        weights += goal.weight
+    return pd.DataFrame({"rep": ter1["rep"], "own": ter1[team].to_numpy(float),
+                         "side": ter1[side].sum(axis=1).to_numpy(float),
+                         "goals": met / weights if weights else np.full(len(ter1), np.nan)})
+
+
+MEASURES = {"goals": "goals met (weighted)", "side": "territory of your side",
+            "own": "your own territory"}
+
+
+def _standing(game: Game, res: Any, gs: dict[str, pd.DataFrame]) -> str:
+    rows = []
     for team in game.teams:
-        ours = game.reports[-1].territory[team][1]
-        p = percentile(ours, last[team].to_numpy())
-        pct[team] = p
-        q = np.quantile(last[team], [0.05, 0.5, 0.95])
-        rows.append({"team": esc(team), "your territory": f"{ours:.0%}",
-                     "model futures (5% / median / 95%)": f"{q[0]:.0%} / {q[1]:.0%} / {q[2]:.0%}",
-                     "verdict": f"<b>better than {p:.0%} of simulated futures</b>"})
-    text = table_html(rows, ["team", "your territory", "model futures (5% / median / 95%)",
-                             "verdict"])
-    return text, pct
+        ours = measures(game, team, gs).iloc[0]
+        model = measures(game, team, res.series)
+        for key, label in MEASURES.items():
+            if np.isnan(ours[key]):
+                continue
+            p = percentile(float(ours[key]), model[key].to_numpy())
+            q = np.quantile(model[key], [0.05, 0.5, 0.95])
+            rows.append({"team": esc(team), "measure": esc(label), "yours": f"{ours[key]:.0%}",
+                         "model futures (5% / median / 95%)":
+                         f"{q[0]:.0%} / {q[1]:.0%} / {q[2]:.0%}",
+                         "verdict": f"<b>better than {p:.0%} of simulated futures</b>"})
+    sides = "".join(f"<li><b>{esc(t)}</b>'s side: {esc(', '.join(side_of(game, t)))}</li>"
+                    for t in game.teams)
+    return (table_html(rows, ["team", "measure", "yours", "model futures (5% / median / 95%)",
+                              "verdict"])
+            + f"<p>Sides (partners at the start: alliance or cooperation):</p><ul>{sides}</ul>"
+            "<p>'Better than' counts the simulated futures that scored lower, ties as half.</p>")
 
 
-def _histogram(game: Game, res: Any, team: str) -> go.Figure:
-    ter = res.series["territory"]
-    last = ter[ter["day"] == ter["day"].max()][team].to_numpy()
-    ours = game.reports[-1].territory[team][1]
+def _histogram(game: Game, res: Any, gs: dict[str, pd.DataFrame], team: str) -> go.Figure:
+    model = measures(game, team, res.series)["side"].to_numpy()
+    ours = float(measures(game, team, gs)["side"].iloc[0])
     name = charts.short_name(game.scenario.actors[team].name)
     fig = go.Figure()
     fig.update_layout(template=charts.TEMPLATE, height=380, showlegend=False,
-                      title=f"{name}: territory at day {game.reports[-1].day_to} in "
-                      f"{len(last)} model futures, and the class's result")
-    fig.add_histogram(x=last, nbinsx=30, marker_color=charts.actor_colors(game.scenario)[team],
+                      title=f"{name}: territory of its side at day {game.reports[-1].day_to} "
+                      f"in {len(model)} model futures, and the class's result")
+    fig.add_histogram(x=model, nbinsx=30, marker_color=charts.actor_colors(game.scenario)[team],
                       name="model futures")
     fig.add_vline(x=ours, line=dict(color="#D62728", width=4, dash="dash"),
                   annotation_text="your result", annotation_position="top")
-    fig.update_xaxes(title="share of strategic value held", tickformat=".0%")
+    fig.update_xaxes(title="share of strategic value held by the side", tickformat=".0%")
     fig.update_yaxes(title="runs")
     return fig
 
@@ -158,7 +210,7 @@ def _outcomes(game: Game, res: Any) -> str:
 def build_sections(game: Game, loaded: LoadedScenario, runs: int) -> list[Section]:
     res = shadow(game, runs)
     gs = game_series(game)
-    standing, _ = _standing(game, res)
+    standing = _standing(game, res, gs)
     sc = game.scenario
     intro = (f"<p>Scenario <code>{esc(loaded.path)}</code> (sha256 {esc(loaded.sha256[:12])}"
              f"{', variant ' + esc(loaded.variant) if loaded.variant else ''}), seed "
@@ -166,9 +218,10 @@ def build_sections(game: Game, loaded: LoadedScenario, runs: int) -> list[Sectio
              f"{esc(', '.join(game.teams))}; every other actor played by the model.</p>"
              f"<p>The <b>shadow ensemble</b> is {runs} runs of the model playing every actor "
              "from the same starting point for as many days (uncertain facts sampled anew in "
-             "each run, so it spans the dice and what we do not know). Your result is placed "
-             "in it by your actor's share of strategic value held at the end.</p>")
-    hist = "".join(figure_html(_histogram(game, res, t)) for t in game.teams)
+             "each run, so it spans the dice and what we do not know). Each team's result is "
+             "placed in it by three scores at the last day: the weighted share of its goals "
+             "met, the strategic value held by its side, and by its own actor.</p>")
+    hist = "".join(figure_html(_histogram(game, res, gs, t)) for t in game.teams)
     return [
         Section("result", "Your result against the model's futures", intro + standing + hist),
         Section("timeline", "Timeline", _timeline(game)),

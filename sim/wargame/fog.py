@@ -1,7 +1,7 @@
 """Fog of war: what a team knows of the enemy.
 
-Who holds each region is public. Enemy strength is seen only in regions where the team or an
-ally has forces, in their neighbours, and, with good intelligence (0.6 or more, own plus
+Who holds each region is public. Enemy strength is seen only in regions the team or an ally
+holds or has forces in, in their neighbours, and, with good intelligence (0.6 or more, own plus
 shared), one link further. What is seen is a rounded range whose width shrinks as
 intelligence improves: ±(25% + 50% x (1 - intelligence)), rounded outwards to round
 numbers (3,400 reads "1,000-7,000" with intelligence 0.3, "2,000-5,000" with 0.9). No random
@@ -34,7 +34,9 @@ def visible(m: GeoModel, a: int) -> np.ndarray:
     st = m.state.stance[0, a]
     friends = np.isin(st, FRIENDLY)
     friends[a] = True
-    present = (m.state.F[0, friends] >= 1).any(axis=0)
+    ctrl = m.state.control[0]
+    held = (ctrl >= 0) & friends[np.clip(ctrl, 0, None)]
+    present = (m.state.F[0, friends] >= 1).any(axis=0) | held
     seen = (m.reach @ present.astype(float)) > 0
     if intelligence(m, a) >= SHARP_INTEL:
         seen = (m.reach @ seen.astype(float)) > 0

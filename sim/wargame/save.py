@@ -30,7 +30,7 @@ def game_dict(game: Game, loaded: LoadedScenario, fog: bool) -> dict[str, Any]:
     """The save file's content for `game` as it stands."""
     return {
         "format": FORMAT,
-        "scenario": str(loaded.path),
+        "scenario": str(Path(loaded.path).resolve()),
         "scenario_sha256": loaded.sha256,
         "variant": loaded.variant,
         "seed": game.seed,
@@ -84,6 +84,9 @@ def resume(path: str | Path, scenario_path: str | Path | None = None,
     """
     data = read(path)
     spath = Path(scenario_path or data["scenario"])
+    if not spath.is_file():
+        raise SaveError(f"{path}: the game's scenario {spath} is not there; give its new "
+                        f"place: geosim play FILE --resume {path}")
     loaded = load(spath, data.get("variant"))
     if data.get("scenario_sha256") and loaded.sha256 != data["scenario_sha256"]:
         raise SaveError(f"{path}: the scenario {spath} changed since the game was saved "
