@@ -48,7 +48,8 @@ def play(*extra: str) -> int:
 def test_six_turn_scripted_game_of_the_reference_scenario(tmp_path, capsys):
     orders = write_orders(tmp_path / "orders", range(1, 7))
     save, report = tmp_path / "game.json", tmp_path / "aar.html"
-    assert play("--orders", str(orders), "--save", str(save), "--report", str(report)) == 0
+    assert play("--orders", str(orders), "--save", str(save), "--report", str(report),
+                "--shadow-from", "3") == 0
     out = capsys.readouterr().out
     assert "Turn 6: 20 Jul 2014 to 27 Jul 2014" in out
     assert "iran ordered: reserve baghdad 1,200; support iraq money 50" in out
@@ -58,6 +59,7 @@ def test_six_turn_scripted_game_of_the_reference_scenario(tmp_path, capsys):
                                                                "personnel": 1200.0}}
     html = report.read_text()
     assert "better than" in html and "Turn 6:" in html
+    assert "If the model had taken over after turn 3" in html
 
 
 def test_a_game_saved_after_turn_3_resumes_to_the_same_end(tmp_path, capsys):

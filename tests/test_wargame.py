@@ -284,3 +284,27 @@ def test_team_scores_count_goals_side_and_own_territory(loaded):
     assert got["goals"] == pytest.approx(expected)
     assert got["own"] == pytest.approx(report.territory["gov"][1])
     assert got["side"] == pytest.approx(report.territory["gov"][1] + report.territory["ally"][1])
+
+
+def test_takeover_starts_every_run_from_the_games_state_after_turn_k(loaded):
+    from sim.wargame import shadow
+
+    game = new_game(loaded, turns=4)
+    for turn in ({"gov": [P("reserve capital 3000")], "rebels": [P("attack mid")]},
+                 {"gov": [], "rebels": []}, {"gov": [P("hold")], "rebels": []},
+                 {"gov": [], "rebels": []}):
+        game.play_turn(turn)
+    at2 = shadow.replay(game, 2)
+    assert at2.reports[-1].state_hash == game.reports[1].state_hash
+    series = shadow.takeover(game, 2, 40)
+    ter = series["territory"]
+    assert sorted(ter["day"].unique()) == [0, 7, 14, 21, 28]
+    for day in (7, 14):  # the game's own days: the same in every run
+        rows = ter[ter["day"] == day]
+        assert len(rows) == 40 and (rows["rebels"] == game.reports[day // 7 - 1]
+                                    .territory["rebels"][1]).all()
+    strength = series["strength"]
+    later = strength[strength["day"] == 28]
+    assert later["rebels"].nunique() > 1  # other dice, other futures
+    with pytest.raises(ValueError, match="between 1 and 3"):
+        shadow.takeover(game, 4, 10)

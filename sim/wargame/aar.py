@@ -118,11 +118,11 @@ MEASURES = {"goals": "goals met (weighted)", "side": "territory of your side",
             "own": "your own territory"}
 
 
-def _standing(game: Game, res: Any, gs: dict[str, pd.DataFrame]) -> str:
+def _standing(game: Game, series: dict[str, pd.DataFrame], gs: dict[str, pd.DataFrame]) -> str:
     rows = []
     for team in game.teams:
         ours = measures(game, team, gs).iloc[0]
-        model = measures(game, team, res.series)
+        model = measures(game, team, series)
         for key, label in MEASURES.items():
             if np.isnan(ours[key]):
                 continue
@@ -140,8 +140,9 @@ def _standing(game: Game, res: Any, gs: dict[str, pd.DataFrame]) -> str:
             "<p>'Better than' counts the simulated futures that scored lower, ties as half.</p>")
 
 
-def _histogram(game: Game, res: Any, gs: dict[str, pd.DataFrame], team: str) -> go.Figure:
-    model = measures(game, team, res.series)["side"].to_numpy()
+def _histogram(game: Game, series: dict[str, pd.DataFrame], gs: dict[str, pd.DataFrame],
+               team: str) -> go.Figure:
+    model = measures(game, team, series)["side"].to_numpy()
     ours = float(measures(game, team, gs)["side"].iloc[0])
     name = charts.short_name(game.scenario.actors[team].name)
     fig = go.Figure()
@@ -157,10 +158,11 @@ def _histogram(game: Game, res: Any, gs: dict[str, pd.DataFrame], team: str) -> 
     return fig
 
 
-def _fan_with_game(game: Game, res: Any, gs: dict[str, pd.DataFrame], name: str) -> go.Figure:
+def _fan_with_game(game: Game, series: dict[str, pd.DataFrame], gs: dict[str, pd.DataFrame],
+                   name: str) -> go.Figure:
     names = {a: x.name for a, x in game.scenario.actors.items()}
     colors = charts.actor_colors(game.scenario)
-    fig = charts.fan_chart(res.series[name], name, names, colors)
+    fig = charts.fan_chart(series[name], name, names, colors)
     fig.update_layout(title=f"{name.capitalize()}: the model's futures (bands) and the game "
                       "(dashed line with markers)")
     for a in game.model.c.actor_ids:
@@ -207,10 +209,26 @@ def _outcomes(game: Game, res: Any) -> str:
     return note + table_html(rows, ["outcome", "in the game", "in the model's futures"])
 
 
-def build_sections(game: Game, loaded: LoadedScenario, runs: int) -> list[Section]:
+def takeover_section(game: Game, k: int, runs: int, gs: dict[str, pd.DataFrame]) -> Section:
+    """The model takes over after turn k: the class's result among those futures."""
+    from sim.wargame.shadow import takeover
+
+    series = takeover(game, k, runs)
+    day = game.reports[k - 1].day_to
+    intro = (f"<p>{runs} runs of the model playing every actor from the game's exact state "
+             f"after turn {k} (day {day}) to day {game.reports[-1].day_to}: the same facts as "
+             "the game, only the dice differ. Did the class's later turns do better than the "
+             "model would have from there?</p>")
+    return Section("takeover", f"If the model had taken over after turn {k}",
+                   intro + _standing(game, series, gs)
+                   + figure_html(_fan_with_game(game, series, gs, "territory")))
+
+
+def build_sections(game: Game, loaded: LoadedScenario, runs: int,
+                   takeover_turn: int | None = None) -> list[Section]:
     res = shadow(game, runs)
     gs = game_series(game)
-    standing = _standing(game, res, gs)
+    standing = _standing(game, res.series, gs)
     sc = game.scenario
     intro = (f"<p>Scenario <code>{esc(loaded.path)}</code> (sha256 {esc(loaded.sha256[:12])}"
              f"{', variant ' + esc(loaded.variant) if loaded.variant else ''}), seed "
@@ -221,25 +239,32 @@ def build_sections(game: Game, loaded: LoadedScenario, runs: int) -> list[Sectio
              "each run, so it spans the dice and what we do not know). Each team's result is "
              "placed in it by three scores at the last day: the weighted share of its goals "
              "met, the strategic value held by its side, and by its own actor.</p>")
-    hist = "".join(figure_html(_histogram(game, res, gs, t)) for t in game.teams)
+    hist = "".join(figure_html(_histogram(game, res.series, gs, t)) for t in game.teams)
+    extra = ([takeover_section(game, takeover_turn, runs, gs)]
+             if takeover_turn is not None else [])
     return [
         Section("result", "Your result against the model's futures", intro + standing + hist),
+        *extra,
         Section("timeline", "Timeline", _timeline(game)),
         Section("map", "The map at each turn",
                 "<p>Move the slider to see who held what at the end of each turn (day 0: the "
                 "start).</p>" + figure_html(charts.control_map(gs["control"], sc).update_layout(
                     title="Who held each region at the end of each turn"))),
         Section("strength", "Strength and territory over time",
-                figure_html(_fan_with_game(game, res, gs, "territory"))
-                + figure_html(_fan_with_game(game, res, gs, "strength"))),
+                figure_html(_fan_with_game(game, res.series, gs, "territory"))
+                + figure_html(_fan_with_game(game, res.series, gs, "strength"))),
         Section("outcomes", "The scenario's outcomes: game and model", _outcomes(game, res)),
     ]
 
 
-def write_aar(path: str | Path, game: Game, loaded: LoadedScenario, runs: int = 500) -> Path:
-    """Write the after-action report (one self-contained HTML file) and return its path."""
+def write_aar(path: str | Path, game: Game, loaded: LoadedScenario, runs: int = 500,
+              takeover_turn: int | None = None) -> Path:
+    """Write the after-action report (one self-contained HTML file) and return its path.
+
+    With `takeover_turn` k, it also holds the shadow ensemble from the state after turn k.
+    """
     path = Path(path)
-    sections = build_sections(game, loaded, runs)
+    sections = build_sections(game, loaded, runs, takeover_turn)
     sub = (f"{esc(game.scenario.scenario.title)}: {esc(game.date(0))} to "
            f"{esc(game.date(game.reports[-1].day_to))}")
     text = render_page(f"After-action report: {game.scenario.scenario.id}", sections, sub)
