@@ -147,3 +147,18 @@ def test_end_of_input_stops_and_says_how_to_resume(tmp_path, monkeypatch, capsys
     assert main(["play", str(FRONT), "--teams", "gov", "--save", str(save)]) == 0
     assert f"geosim play --resume {save}" in capsys.readouterr().out
     assert json.loads(save.read_text())["turns_played"] == 0
+
+
+def test_every_option_of_play_is_in_the_teachers_guide():
+    import argparse
+
+    from sim.commands import play as cmd
+
+    parser = argparse.ArgumentParser()
+    cmd.add_parser(parser.add_subparsers())
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = [o for a in sub.choices["play"]._actions for o in a.option_strings
+               if o.startswith("--") and o != "--help"]
+    guide = (ROOT / "docs" / "wargame.md").read_text(encoding="utf-8")
+    assert len(options) >= 12
+    assert [o for o in options if f"`{o}" not in guide] == []
