@@ -173,9 +173,20 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[Located, str
     return Located(merged, positions, base.problems + located.problems), both
 
 
+_FACT_KEYS = frozenset(Fact.model_fields)
+
+
+def _is_fact(x: Any) -> bool:
+    return isinstance(x, dict) and "value" in x and set(x) <= _FACT_KEYS
+
+
 def _deep_merge(base: Any, over: Any, path: PathT, replaced: set[PathT]) -> Any:
-    """Mappings merge key by key; anything else in `over` replaces `base` (noted in `replaced`)."""
-    if isinstance(base, dict) and isinstance(over, dict):
+    """Mappings merge key by key; anything else in `over` replaces `base` (noted in `replaced`).
+
+    A fact written in full (a mapping with `value`) replaces the base fact whole, so the base's
+    range, source and note do not leak into the new number.
+    """
+    if isinstance(base, dict) and isinstance(over, dict) and not _is_fact(over):
         out = dict(base)
         for k, v in over.items():
             out[k] = _deep_merge(base[k], v, (*path, k), replaced) if k in base else v
