@@ -18,10 +18,11 @@ TEAMS = "iran,usa"
 # Six turns of orders for two teams of the reference scenario, in the orders-file language.
 SCRIPT = {
     1: {"iran": "- commit_reserve: {region: baghdad, personnel: 1200}\n"
+                "- move: {from: baghdad, to: samarra, personnel: 600}\n"
                 "- support: {to: iraq, kind: money, amount: 50}\n",
         "usa": "- support: {to: iraq, kind: intelligence, amount: 0.1}\n"
                "- move: {from: baghdad, to: samarra, personnel: 100}\n"},
-    2: {"iran": "- move: {from: baghdad, to: samarra, personnel: 600}\n"
+    2: {"iran": "- commit_reserve: {region: baghdad, personnel: 300}\n"
                 "- support: {to: pmf, kind: intelligence, amount: 0.1}\n",
         "usa": "- support: {to: kurds, kind: money, amount: 100}\n- hold\n"},
     3: {"iran": "- hold\n", "usa": "- stance: {actor: iran, stance: neutrality}\n"},
@@ -52,13 +53,14 @@ def test_six_turn_scripted_game_of_the_reference_scenario(tmp_path, capsys):
                 "--shadow-from", "3") == 0
     out = capsys.readouterr().out
     assert "Turn 6: 20 Jul 2014 to 27 Jul 2014" in out
-    assert "iran ordered: reserve baghdad 1,200; support iraq money 50" in out
+    assert "iran ordered: reserve baghdad 1,200;" in out
     data = json.loads(save.read_text())
     assert data["turns_played"] == 6 and len(data["orders"]) == 6
     assert data["orders"][0]["iran"][0] == {"commit_reserve": {"region": "baghdad",
                                                                "personnel": 1200.0}}
     html = report.read_text()
     assert "better than" in html and "Turn 6:" in html
+    assert "reserve baghdad 1,200; move baghdad -&gt; samarra 600; support iraq money 50" in html
     assert "If the model had taken over after turn 3" in html
 
 
@@ -162,3 +164,29 @@ def test_every_option_of_play_is_in_the_teachers_guide():
     guide = (ROOT / "docs" / "wargame.md").read_text(encoding="utf-8")
     assert len(options) >= 12
     assert [o for o in options if f"`{o}" not in guide] == []
+
+
+def test_fog_game_hands_the_keyboard_over_and_lifts_at_the_end(tmp_path, monkeypatch, capsys):
+    typed = iter(["", "reserve baghdad 500", "done", "", "done"])
+    prompts: list[str] = []
+
+    def fake_input(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    save = tmp_path / "g.json"
+    assert main(["play", str(REFERENCE), "--teams", TEAMS, "--turns", "1", "--fog",
+                 "--variant", "no-syrian-strikes", "--save", str(save), "--report",
+                 str(tmp_path / "r.html"), "--shadow-runs", "20"]) == 0
+    out = capsys.readouterr().out
+    assert prompts == ["Hand the keyboard to team iran, then press Enter ", "iran order 1> ",
+                       "iran order 2> ", "Hand the keyboard to team usa, then press Enter ",
+                       "usa order 1> "]
+    assert " ? " in out  # somewhere a team cannot see
+    assert "The game is over. The umpire's report of the last turn:" in out
+    data = json.loads(save.read_text())
+    assert data["fog"] is True and data["variant"] == "no-syrian-strikes"
+    assert main(["play", "--resume", str(save), "--report", str(tmp_path / "r2.html"),
+                 "--shadow-runs", "20"]) == 0
+    assert "1 of 1 turns replayed, state verified" in capsys.readouterr().out
