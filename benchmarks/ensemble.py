@@ -26,6 +26,7 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +43,62 @@ DEFAULT_SCENARIO = ROOT / "scenarios" / "iraq-2014.yaml"
 
 def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+class WorkerPeaks:
+    """Samples the peak RSS (VmHWM) of every descendant process while it runs.
+
+    getrusage(RUSAGE_CHILDREN) misses pool workers: with the forkserver start method they
+    are children of the fork server, not of this process. /proc sees them all (Linux only).
+    """
+
+    def __init__(self, every: float = 0.2):
+        self.every, self.peak_kb = every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> WorkerPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            for pid in _descendants(os.getpid()):
+                self.peak_kb = max(self.peak_kb, _hwm_kb(pid))
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _ensemble_seconds(path: Path, runs: int, backend: ensemble.Backend, days: int,
@@ -77,9 +134,12 @@ def rates(path: Path, days: int, sizes: list[int]) -> None:
     print(f"{'R':>8} {'1 worker':>12} {'wall':>8} {f'{cores} cores':>12} {'wall':>8} "
           f"{'x one-at-a-time':>16}")
     wall_all = {}
+    peaks = WorkerPeaks()
     for r in sizes:
         t1 = _ensemble_seconds(path, r, ensemble.SerialBackend(), days)
-        tn = _ensemble_seconds(path, r, ensemble.ProcessBackend(cores), days)
+        with peaks:
+            tn = _ensemble_seconds(path, r, ensemble.ProcessBackend(cores), days)
+        peaks = _carry(peaks)
         wall_all[r] = tn
         best = max(r / t1, r / tn)
         print(f"{r:>8,} {r / t1:>12,.1f} {t1:>7.2f}s {r / tn:>12,.1f} {tn:>7.2f}s "
@@ -89,7 +149,14 @@ def rates(path: Path, days: int, sizes: list[int]) -> None:
         print(f"10,000 reps x {days} days on {cores} cores: {wall_all[10_000]:.2f} s wall "
               f"(target < 10 s on 2 cores: {verdict})")
     print(f"peak RSS: parent {_peak_mb(resource.RUSAGE_SELF):,.0f} MB, largest worker "
-          f"{_peak_mb(resource.RUSAGE_CHILDREN):,.0f} MB")
+          f"{peaks.peak_mb:,.0f} MB")
+
+
+def _carry(done: WorkerPeaks) -> WorkerPeaks:
+    """A fresh sampler (threads start once) that remembers the peak seen so far."""
+    nxt = WorkerPeaks(done.every)
+    nxt.peak_kb = done.peak_kb
+    return nxt
 
 
 def memory(path: Path, days: int, runs: int, series_every: int, workers: int) -> None:
@@ -97,10 +164,11 @@ def memory(path: Path, days: int, runs: int, series_every: int, workers: int) ->
                                  else ensemble.SerialBackend())
     print(f"streaming {runs:,} replications x {days} days, series every {series_every} days, "
           f"{workers} workers ...", flush=True)
-    t = _ensemble_seconds(path, runs, backend, days, series_every)
+    with WorkerPeaks() as peaks:
+        t = _ensemble_seconds(path, runs, backend, days, series_every)
     print(f"{runs:,} reps in {t:.1f} s ({runs / t:,.0f} reps/s)")
     print(f"peak RSS: parent {_peak_mb(resource.RUSAGE_SELF):,.0f} MB, largest worker "
-          f"{_peak_mb(resource.RUSAGE_CHILDREN):,.0f} MB")
+          f"{peaks.peak_mb:,.0f} MB")
 
 
 def profile(path: Path, days: int, reps: int = 1000, top: int = 25) -> None:
