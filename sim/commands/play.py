@@ -30,6 +30,11 @@ report is written at the end (--report).
 """
 
 EPILOG = """\
+HOW A TURN GOES: each team in turn reads its situation (its forces, the map, its goals and
+the orders it can give, with the numbers to type), types orders one per line and 'done'; the
+engine then plays the turn's days and prints what happened. Start with, e.g.:
+  geosim play scenarios/iraq-2014.yaml --teams iran,usa
+
 ORDERS (one per line at the prompt; type 'done' to end your turn):
   attack REGION              Offensive on REGION from your forces in it and in the regions
                              next to it (60% of them commit). One battle a day while the
@@ -95,7 +100,8 @@ examples:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "play", help="play a scenario as a turn-based wargame (teams give orders)",
-        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawTextHelpFormatter)
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", metavar="FILE",
                    help="scenario YAML file (optional with --resume)")
     p.add_argument("--teams", metavar="A,B",
