@@ -308,3 +308,41 @@ def test_takeover_starts_every_run_from_the_games_state_after_turn_k(loaded):
     assert later["rebels"].nunique() > 1  # other dice, other futures
     with pytest.raises(ValueError, match="between 1 and 3"):
         shadow.takeover(game, 4, 10)
+
+
+def test_the_game_is_the_analysts_model_when_the_team_does_what_the_model_would(loaded):
+    """The ally has no ground forces, so the model's policy always holds; a team holding
+    every turn must then give exactly `run_single`'s story and final state."""
+    from sim.engine import run_single
+
+    game = Game(loaded.scenario, 5, ["ally"], 7, 4)
+    for _ in range(4):
+        game.play_turn({"ally": []})
+    single = run_single(loaded.scenario, 5, days=28)
+    assert game.reports[-1].control == single.control
+    strength = game.model.state.strength()[0]
+    assert dict(zip(game.model.c.actor_ids, strength.tolist(), strict=True)) == pytest.approx(
+        single.strength)
+    assert game.model.log.lines == single.lines[:len(game.model.log.lines)]
+
+
+def test_ctrl_c_loses_only_the_turn_in_progress(loaded, tmp_path, monkeypatch, capsys):
+    import builtins
+
+    from sim.cli import main
+
+    typed = iter(["reserve capital 100", "done"])
+
+    def fake_input(prompt: str = "") -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    save_path = tmp_path / "g.json"
+    assert main(["play", str(FRONT), "--teams", "gov", "--save", str(save_path)]) == 130
+    out = capsys.readouterr().out
+    assert f"saved after turn 1 in {save_path}" in out
+    data = save.read(save_path)
+    assert data["turns_played"] == 1 and len(data["orders"]) == 1
