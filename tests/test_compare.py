@@ -139,7 +139,8 @@ def test_cli_end_to_end_on_the_reference_scenario(capsys, tmp_path):
                  "--runs", "20", "--days", "8", "--seed", "3", "--workers", "1",
                  "--backend", "serial", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "isis-strength-high - baseline" in text and "ISIS holds Mosul" in text
+    assert "isis-strength-high vs baseline" in text and "ISIS holds Mosul" in text
+    assert " pp [" in text  # the paired difference of a binary outcome, in points
     assert f"report: {out / 'report.html'}" in text
     html = (out / "report.html").read_text()
     assert "Variants against baseline" in html and "isis-strength-high" in html

@@ -117,39 +117,52 @@ def _value(row: Any) -> str:
     return f"{_num(row['mean'])} [{_num(row['q05'])}, {_num(row['q95'])}]"
 
 
-def _diff(row: Any, binary: bool) -> str:
+def _diff(row: Any, binary: bool) -> Any:
+    """The difference and its paired interval; bold with * when the interval excludes 0."""
+    from rich.text import Text
+
     if binary:
         text = (f"{row['diff'] * 100:+.1f} pp [{row['lo'] * 100:+.1f}, "
                 f"{row['hi'] * 100:+.1f}]")
     else:
         text = f"{_signed(row['diff'])} [{_signed(row['lo'])}, {_signed(row['hi'])}]"
-    return f"[bold]{text} *[/bold]" if bool(row["excludes_zero"]) else text
+    if bool(row["excludes_zero"]):
+        return Text(f"{text} *", style="bold")
+    return Text(text)
 
 
 def comparison_table(result: Any, args: argparse.Namespace | None = None) -> Any:
-    """A rich table: one row per outcome; the reference, then each arm and its difference."""
+    """A rich table: one row per outcome, one column per arm (the reference first).
+
+    An arm's cell holds its value with interval and, below it, its difference to the
+    reference with the paired 95% interval (so six arms still fit a wide terminal).
+    """
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     ref = result.reference
     others = [a.name for a in result.arms[1:]]
-    title = (f"{ref} vs {', '.join(others)}: common random numbers, "
-             f"{_runs(result)} replications per arm; * = 95% interval of the difference "
-             "excludes 0")
-    t = Table(title=title, title_justify="left")
+    title = (f"{', '.join(others)} vs {ref}: common random numbers, {_runs(result)} "
+             f"replications per arm. Each cell: value [95%]; below it the difference to {ref} "
+             "[paired 95%], * and bold when the interval excludes 0")
+    t = Table(title=escape(title), title_justify="left", show_lines=True)
     t.add_column("outcome")
     t.add_column(ref, justify="right")
     for name in others:
         t.add_column(name, justify="right")
-        t.add_column(f"{name} - {ref}", justify="right")
     base = result.summaries[ref].set_index("outcome")
     diffs = result.diffs
     for oid, row in base.iterrows():
-        cells = [str(row["label"]), _value(row)]
+        cells: list[Any] = [Text(str(row["label"])), Text(_value(row))]
         for name in others:
             s = result.summaries[name].set_index("outcome")
             d = diffs[(diffs["outcome"] == oid) & (diffs["variant"] == name)]
-            cells.append(_value(s.loc[oid]) if oid in s.index else "")
-            cells.append(_diff(d.iloc[0], bool(row["binary"])) if len(d) else "")
+            value = _value(s.loc[oid]) if oid in s.index else ""
+            cell = Text(value)
+            if len(d):
+                cell.append("\n").append_text(_diff(d.iloc[0], bool(row["binary"])))
+            cells.append(cell)
         t.add_row(*cells)
     return t
 
