@@ -200,8 +200,9 @@ def tornado_table(oat_runs: pd.DataFrame, facts: Sequence[UncertainFact],
             swing = float(d.mean()) if len(d) else math.nan
             half = _t_half(float(d.std(ddof=1)) / math.sqrt(len(d)), len(d) - 1) \
                 if len(d) > 1 else math.nan
-            rows.append(dict(outcome=oid, fact=f.id, label=f.id, low_value=float(f.fact.low),
-                             high_value=float(f.fact.high), out_low=float(lo_t[col].mean()),
+            low, high = ends(f)
+            rows.append(dict(outcome=oid, fact=f.id, label=f.id, low_value=low,
+                             high_value=high, out_low=float(lo_t[col].mean()),
                              out_high=float(hi_t[col].mean()), baseline=base, swing=swing,
                              swing_lo=swing - half, swing_hi=swing + half))
     df = pd.DataFrame(rows, columns=TORNADO_COLUMNS)
@@ -407,8 +408,15 @@ def oat_settings(facts: Sequence[UncertainFact]) -> tuple[tuple[int, float], ...
     """Setting 0: nothing fixed; then (fact j at low), (fact j at high) for every j."""
     out: list[tuple[int, float]] = [(-1, math.nan)]
     for j, f in enumerate(facts):
-        out += [(j, float(f.fact.low)), (j, float(f.fact.high))]
+        low, high = ends(f)
+        out += [(j, low), (j, high)]
     return tuple(out)
+
+
+def ends(f: UncertainFact) -> tuple[float, float]:
+    """(low, high) of an uncertain fact (both are set: that is what makes it uncertain)."""
+    assert f.fact.low is not None and f.fact.high is not None
+    return float(f.fact.low), float(f.fact.high)
 
 
 def global_indices(runs: pd.DataFrame, method: str, facts: Sequence[UncertainFact],

@@ -193,3 +193,19 @@ def test_cli_end_to_end_on_the_reference_scenario(capsys, tmp_path):
     assert len(tornado) == 2 * n_facts
     html = (out / "report.html").read_text()
     assert "One-at-a-time sweep" in html and "Scenario discovery (PRIM)" in html
+
+
+def test_discover_peels_only_over_the_screened_facts():
+    facts = compile_scenario(load(FRONT).scenario).uncertain
+    rng = np.random.default_rng(2)
+    runs = pd.DataFrame({f"fact:{f.id}": rng.uniform(size=1500) for f in facts})
+    runs["status"] = "ok"
+    runs["out:y"] = (runs[f"fact:{facts[0].id}"] > 0.5).astype(float)
+    # The screen keeps facts[1] and facts[2] only, so the true driver cannot appear in the box.
+    indices = pd.DataFrame({"outcome": "y", "fact": [f.id for f in facts],
+                            "index": [0.0, 0.9, 0.8, 0.1, 0.05]})
+    spec = {"y": {"binary": True}}
+    screened = sens.discover(runs, facts, spec, indices=indices, screen=2)
+    assert all(f in {facts[1].id, facts[2].id} for f, _, _ in screened[0].limits)
+    full = sens.discover(runs, facts, spec)
+    assert [f for f, _, _ in full[0].limits] == [facts[0].id] and full[0].density > 0.95
