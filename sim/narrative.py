@@ -60,7 +60,7 @@ class Narrator:
 
     def rout(self, actors: np.ndarray, regions: np.ndarray, deserters: np.ndarray) -> None:
         for a, g, d in zip(actors, regions, deserters, strict=True):
-            self._say(f"{self._actor(int(a))} forces in {self._region(int(g))} break: "
+            self._say(f"The {self._actor(int(a))} units in {self._region(int(g))} break: "
                       f"{d:,.0f} desert or are captured, the rest fall back.")
 
     def control(self, rows: np.ndarray, g: np.ndarray, old: np.ndarray, a: int) -> None:
