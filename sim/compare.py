@@ -95,7 +95,9 @@ def variant_arms(path: str | Path, variants: Sequence[str],
     if not variants and not include_baseline:
         raise UsageError("nothing to compare: give variants or keep the baseline")
     check_variants(path, variants)
-    arms = [Arm(BASELINE, Path(path))] if include_baseline else []
+    # A variant may itself be called "baseline"; the scenario without a variant then yields.
+    base = BASELINE if BASELINE not in variants else "no-variant"
+    arms = [Arm(base, Path(path))] if include_baseline else []
     arms += [Arm(v, Path(path), v) for v in variants]
     if len(arms) < 2:
         raise UsageError("a comparison needs at least two arms (baseline and one variant)")
