@@ -322,8 +322,8 @@ class PrimBox:
             elif hi is not None:
                 conds.append(f"{fact} < {fmt(hi)}")
         when = " and ".join(conds) or "(no restriction found)"
-        return (f"{self.outcome} {self.target}: {self.density:.0%} of runs (vs "
-                f"{self.base_rate:.0%} overall, coverage {self.coverage:.0%}) when {when}")
+        return (f"{self.outcome} {self.target}: {_pct(self.density)} of runs (vs "
+                f"{_pct(self.base_rate)} overall, coverage {_pct(self.coverage)}) when {when}")
 
 
 def prim_box(x: pd.DataFrame, y: np.ndarray, outcome: str, target: str = "= 1",
@@ -379,6 +379,11 @@ def prim_target(values: np.ndarray, binary: bool,
         t = float(np.nanmedian(v))
         return v > t, f"> {_fmt(t)} (median)"
     return v > threshold, f"> {_fmt(threshold)}"
+
+
+def _pct(p: float) -> str:
+    """A share as a percentage; rare outcomes keep a decimal so 0.2% does not read 0%."""
+    return f"{p:.1%}" if p < 0.1 else f"{p:.0%}"
 
 
 def _fmt(v: float) -> str:

@@ -133,7 +133,9 @@ def ranking_table(res: Any, oid: str) -> Any:
 
     binary = bool(res.outcomes[oid]["binary"])
     t = Table(title=f"{oid}: {res.outcomes[oid]['label']}", title_justify="left")
-    for col in ("fact", "fact low -> high", "outcome at low -> high", "swing [95%]"):
+    oat = len(res.tornado) > 0
+    heads = ("fact", "fact low -> high", "outcome at low -> high", "swing [95%]")
+    for col in heads if oat else heads[:1]:
         t.add_column(col, justify="left" if col == "fact" else "right")
     t.add_column(str(res.indices["method"].iloc[0]) if len(res.indices) else "index",
                  justify="right")
@@ -145,7 +147,9 @@ def ranking_table(res: Any, oid: str) -> Any:
     for r in _rows(res, oid):
         tr, g = r["t"], r["g"]
         cells = [r["fact"]]
-        if tr is None:
+        if not oat:
+            pass
+        elif tr is None:
             cells += ["", "", ""]
         else:
             cells += [f"{_n(tr['low_value'])} -> {_n(tr['high_value'])}",
@@ -180,18 +184,27 @@ def write_report(res: Any, scenario_file: str) -> Path:
     from sim import charts
     from sim.report import Section, esc, figure_html, render_page, table_html
 
+    # Outcomes no fact moves (e.g. never happen in the sample) would only draw empty panels.
+    moved_t = res.tornado.groupby("outcome")["swing"].apply(lambda s: s.abs().max() > 0)
+    moved_g = res.indices.groupby("outcome")["index"].apply(lambda s: s.max() > 0)
+    still = sorted(set(res.outcomes) - {o for o, m in moved_g.items() if m}
+                   - {o for o, m in moved_t.items() if m})
+    notes = [*res.notes] + ([f"Not drawn (no fact moved them): {', '.join(still)}"] if still
+                            else [])
     sections = [Section("method", "What was computed",
                         f'<p class="note">{esc(describe_method(res))}.</p>'
-                        + "".join(f'<p class="note">{esc(n)}</p>' for n in res.notes))]
-    if len(res.tornado):
+                        + "".join(f'<p class="note">{esc(n)}</p>' for n in notes))]
+    tornado = res.tornado[~res.tornado["outcome"].isin(still)]
+    if len(tornado):
         sections.append(Section("tornado", "One-at-a-time sweep (tornado)",
                                 '<p class="note">Each fact fixed at its low, then its high, '
                                 "all others sampled; same replications (common random "
                                 "numbers). The vertical line is the ensemble with nothing "
-                                "fixed.</p>" + figure_html(charts.tornado(res.tornado, top=10))))
-    ranked = res.indices
-    sections.append(Section("ranking", "Global ranking", figure_html(
-        charts.sensitivity_ranking(ranked, top=10))))
+                                "fixed.</p>" + figure_html(charts.tornado(tornado, top=10))))
+    ranked = res.indices[~res.indices["outcome"].isin(still)]
+    if len(ranked):
+        sections.append(Section("ranking", "Global ranking", figure_html(
+            charts.sensitivity_ranking(ranked, top=10))))
     rows = [{"outcome": esc(b.outcome), "box": esc(b.text())} for b in res.boxes]
     sections.append(Section("prim", "Scenario discovery (PRIM)",
                             table_html(rows, ["outcome", "box"])))
