@@ -12,6 +12,7 @@ pseudorandom number generators", OOPSLA 2014).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -59,10 +60,15 @@ def rep_keys(seed: int, reps: Sequence[int] | np.ndarray) -> np.ndarray:
 
 def uniforms(keys: np.ndarray, day: int, purpose: Purpose, n: int = 1) -> np.ndarray:
     """Uniform draws in (0, 1), shape (len(keys), n); draw j depends on (key, day, purpose, j)."""
+    return uniforms_at(keys, day, purpose, np.arange(n, dtype=np.uint64))
+
+
+def uniforms_at(keys: np.ndarray, day: int, purpose: Purpose, index: np.ndarray) -> np.ndarray:
+    """Like :func:`uniforms` for arbitrary draw indices (any 16-bit-shifted 64-bit values)."""
     counter = (
         np.uint64(day & 0xFFFFFFFF) << np.uint64(32)
         | np.uint64(int(purpose) & 0xFFFF) << np.uint64(16)
-    ) + np.arange(n, dtype=np.uint64)
+    ) ^ (np.asarray(index, dtype=np.uint64) * _GOLD)
     with np.errstate(over="ignore"):
         z = _mix(keys[:, None] ^ _mix(counter[None, :] * _GOLD + _GOLD))
     # +0.5 keeps draws off 0 exactly, so inverse CDFs never return -inf.
@@ -93,7 +99,9 @@ def sample_facts(
     """
     if not facts:
         return np.zeros((len(reps), 0))
-    u = uniforms(keys, day=0, purpose=Purpose.FACT, n=len(facts))
+    # Each fact's draw is keyed by its id, not its position: adding, removing or fixing one
+    # fact (a variant) leaves every other fact's draws unchanged (common random numbers).
+    u = uniforms_at(keys, 0, Purpose.FACT, np.array([fact_key(f.id) for f in facts], np.uint64))
     if design == "lhs":
         if n_total is None or n_total < 1:
             raise ValueError("lhs design needs n_total (the run's total replications)")
@@ -103,13 +111,18 @@ def sample_facts(
     return np.column_stack([quantile(f.fact, u[:, j]) for j, f in enumerate(facts)])
 
 
+def fact_key(fact_id: str) -> int:
+    """A stable 32-bit key for a fact id (the same in every process; never Python's hash())."""
+    return int.from_bytes(hashlib.blake2b(fact_id.encode(), digest_size=4).digest(), "little")
+
+
 def _latin_hypercube(
     u: np.ndarray, facts: Sequence[UncertainFact], seed: int, reps: np.ndarray, n_total: int
 ) -> np.ndarray:
     out = np.empty_like(u)
-    for j in range(len(facts)):
+    for j, f in enumerate(facts):
         gen = np.random.Generator(
-            np.random.Philox(np.random.SeedSequence(int(seed), spawn_key=(2**31 + j,)))
+            np.random.Philox(np.random.SeedSequence(int(seed), spawn_key=(2**31, fact_key(f.id))))
         )
         perm = gen.permutation(n_total)
         out[:, j] = (perm[reps % n_total] + u[:, j]) / n_total

@@ -71,3 +71,14 @@ def test_replication_draws_independent_of_batch(seed, reps):
     full = uniforms(keys, 9, Purpose.MORALE, 3)
     for i, r in enumerate(reps):
         assert np.array_equal(full[i], uniforms(rep_keys(seed, [r]), 9, Purpose.MORALE, 3)[0])
+
+
+def test_a_facts_draws_do_not_depend_on_the_other_facts():
+    a = UncertainFact("actors.x.forces.reserve", Fact(value=5, low=0, high=10))
+    b = UncertainFact("actors.y.forces.reserve", Fact(value=5, low=0, high=10))
+    reps = np.arange(50)
+    keys = rep_keys(4, reps)
+    both = sample_facts([a, b], 4, reps, keys)
+    only_b = sample_facts([b], 4, reps, keys)
+    assert np.array_equal(both[:, 1], only_b[:, 0])
+    assert not np.array_equal(both[:, 0], both[:, 1])
