@@ -150,6 +150,9 @@ def rates(path: Path, days: int, sizes: list[int]) -> None:
               f"(target < 10 s on 2 cores: {verdict})")
     print(f"peak RSS: parent {_peak_mb(resource.RUSAGE_SELF):,.0f} MB, largest worker "
           f"{peaks.peak_mb:,.0f} MB")
+    # Other work on the machine slows every figure above; say how busy it was.
+    print("load average (1, 5, 15 min) at the end: " +
+          ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 def _carry(done: WorkerPeaks) -> WorkerPeaks:

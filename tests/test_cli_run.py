@@ -145,3 +145,11 @@ def test_summary_of_a_results_folder_matches_the_stats(tmp_path, capsys):
     r = load_results(out)
     assert len(r.runs) == 20 and set(r.series) == {"strength", "territory", "control"}
     assert sorted(r.series["strength"]["day"].unique()) == [0, 5, 10]
+
+
+def test_run_writes_the_report_unless_told_not_to(capsys, tmp_path):
+    out = tmp_path / "o"
+    assert main(["run", str(REFERENCE), "--runs", "12", "--workers", "1", "--out", str(out),
+                 "--days", "6", "--quiet"]) == 0
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    assert (out / "report.html").stat().st_size > 1000
