@@ -35,8 +35,12 @@ def morale_update(
     """Return new morale (R, A, G) clipped to [0, 1]; see the module docstring."""
     loss_frac = np.divide(loss_today, forces + loss_today,
                           out=np.zeros_like(loss_today), where=(forces + loss_today) > 0)
-    ratio = np.divide(enemy_near, own_power, out=np.zeros_like(enemy_near), where=own_power > 0)
-    isolation = np.log(np.maximum(ratio, 1.0)) * (1.0 - morale0[..., None])
+    # A vanishing own power makes the ratio overflow to inf; capping it keeps inf x 0 (a
+    # baseline of 1) from turning morale into NaN.
+    with np.errstate(over="ignore"):
+        ratio = np.divide(enemy_near, own_power, out=np.zeros_like(enemy_near),
+                          where=own_power > 0)
+    isolation = np.log(np.clip(ratio, 1.0, np.finfo(np.float64).max)) * (1.0 - morale0[..., None])
     m = (morale + recovery * (morale0[..., None] - morale) - loss_shock * loss_frac
          - isolation_shock * isolation + 0.01 * momentum[..., None])
     return np.clip(m, 0.0, 1.0)
