@@ -11,9 +11,10 @@ table sorted by `rep` is identical across all of them. Python's `hash()` is neve
 salted per process).
 
 Failures: a replication the engine reports as failed (status "error") is kept and counted.
-A batch that raises as a whole is re-run replication by replication in the same worker, so
-only the reps that raise are recorded as errors. A worker process that dies (killed, out of
-memory) breaks a process pool; its unfinished batches are re-submitted to a fresh pool.
+A batch that raises as a whole is re-run in halves in the same worker, down to single
+replications where needed, so only the reps that raise are recorded as errors. A worker
+process that dies (killed, out of memory) breaks a process pool; its unfinished batches are
+re-submitted to a fresh pool.
 
 Backends share one method, `map_batches(fn, tasks) -> iterator of fn(task) as they complete`:
 `SerialBackend` (in process), `ProcessBackend` (local processes), `DaskBackend` (a
@@ -176,16 +177,26 @@ def _call(fn: BatchFn, task: BatchTask, reps: np.ndarray) -> Any:
 
 
 def _rep_by_rep(fn: BatchFn, task: BatchTask, reps: np.ndarray) -> tuple[Any, dict[str, Any]]:
+    """Re-run a batch that raised, isolating the reps that raise.
+
+    Halves the batch until the failing replications stand alone (about 2 log2(n) engine
+    calls for one bad rep instead of n single-rep calls); every other rep keeps its row.
+    """
     import pandas as pd
 
     runs: list[Any] = []
     series: dict[str, list[Any]] = {}
     errors: list[dict[str, Any]] = []
-    for r in reps:
+    todo = [reps[: len(reps) // 2], reps[len(reps) // 2:]] if len(reps) > 1 else [reps]
+    while todo:
+        part = todo.pop()
         try:
-            res = _call(fn, task, np.array([r], dtype=np.int64))
+            res = _call(fn, task, part)
         except Exception as exc:
-            errors.append({"rep": int(r), "status": "error", "error": _describe(exc)})
+            if len(part) == 1:
+                errors.append({"rep": int(part[0]), "status": "error", "error": _describe(exc)})
+            else:
+                todo += [part[: len(part) // 2], part[len(part) // 2:]]
             continue
         runs.append(res.runs)
         for name, df in res.series.items():

@@ -171,6 +171,26 @@ def test_a_raising_batch_is_isolated_rep_by_rep(tiny, tmp_path, backend):
     assert 13 not in set(r.series["strength"]["rep"])
 
 
+CALLS: list[int] = []
+
+
+def two_bad_reps_simulate(scenario, reps, seed, **kw):
+    CALLS.append(len(reps))
+    if {5, 40} & set(np.asarray(reps).tolist()):
+        raise RuntimeError("bad rep in batch")
+    return fake_simulate(scenario, reps, seed, **kw)
+
+
+def test_failing_reps_are_isolated_by_halving_not_one_call_per_rep(tiny, tmp_path):
+    CALLS.clear()
+    plan = ensemble.RunPlan(tiny, seed=2, runs=64, batch_size=64)
+    r = _run(plan, ensemble.SerialBackend(), tmp_path / "o", two_bad_reps_simulate)
+    assert r.runs.loc[r.runs["status"] == "error", "rep"].tolist() == [5, 40]
+    assert r.runs["rep"].tolist() == list(range(64))
+    assert len(CALLS) < 30  # 64 single-rep calls without halving
+    assert sum(n for n in CALLS[1:] if n == 1) <= 4
+
+
 def test_a_killed_worker_does_not_lose_the_run(tiny, tmp_path):
     seed = int.from_bytes(os.urandom(4), "little")  # fresh marker file for this test run
     plan = ensemble.RunPlan(tiny, seed=seed, runs=60, batch_size=10)
