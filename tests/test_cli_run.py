@@ -153,3 +153,18 @@ def test_run_writes_the_report_unless_told_not_to(capsys, tmp_path):
                  "--days", "6", "--quiet"]) == 0
     assert f"report: {out / 'report.html'}" in capsys.readouterr().out
     assert (out / "report.html").stat().st_size > 1000
+
+
+def test_scheduler_flag_connects_to_a_running_dask_cluster(capsys, tmp_path):
+    from distributed import LocalCluster
+
+    args = ["--runs", "16", "--seed", "5", "--batch-size", "4", *SMALL]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        assert main(["run", str(REFERENCE), "--out", str(tmp_path / "d"),
+                     "--scheduler", cluster.scheduler_address, *args]) == 0
+    assert main(["run", str(REFERENCE), "--out", str(tmp_path / "s"), "--workers", "1",
+                 *args]) == 0
+    d, s = load_results(tmp_path / "d"), load_results(tmp_path / "s")
+    assert (d.manifest["backend"], d.manifest["workers"]) == ("dask", 1)
+    pd.testing.assert_frame_equal(d.runs, s.runs)
