@@ -12,6 +12,7 @@ from sim.engine import GeoModel
 from sim.loader import load_scenario
 from sim.rules import combat as cb
 from sim.rules.decisions import HOLD
+from sim.rules.economy import economy_step
 
 FRONT = Path(__file__).parent / "engine" / "front.yaml"
 CC = cb.load_constants()
@@ -73,6 +74,30 @@ def test_forces_never_negative_over_a_run(front, seed):
         losses = s.losses.copy()
 
 
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_personnel_is_only_created_by_recruits_and_deliveries(front, seed):
+    """Each step: change in strength + change in losses = recruits + troops delivered.
+
+    Battles, strikes, routs, retreats, walk-ins and remnant clean-up only move personnel
+    between regions or into losses. (Events are removed: their reinforcements are the one
+    other source.)
+    """
+    sc = front.model_copy(update={"events": {}})
+    m = GeoModel(sc, np.arange(16), seed=seed, days=20)
+    while m.state.day < m.horizon:
+        s = m.state
+        _, recruits = economy_step(s.funds, m.p["income"], m.p["upkeep"], s.strength(),
+                                   m.p["recruit"], m.step_days)
+        before, sent = s.strength() + s.losses, s.sent.copy()
+        m.step()
+        delivered = np.zeros_like(before)
+        for j, sup in enumerate(m.c.supports):
+            delivered[:, sup.giver] += m.state.sent[:, j] - sent[:, j]
+        after = m.state.strength() + m.state.losses
+        np.testing.assert_allclose(after, before + recruits + delivered, rtol=1e-12, atol=1e-6)
+
+
 def test_routed_force_loses_control(front):
     """Break the garrison of a town with an enemy next door: it leaves and the town falls."""
     m = GeoModel(front, np.arange(16), seed=2)
@@ -103,3 +128,24 @@ def test_steady_garrison_keeps_control_as_a_contrast(front):
     m.actors[front_index(front, "rebels")].orders = HOLD
     m.step()
     assert (m.state.control[:, mid] == gov).all()
+
+
+def test_surrounded_routed_force_is_counted_as_lost(front):
+    """A broken force with no friendly neighbour is dispersed or captured: it counts in losses."""
+    sc = front.model_copy(update={"events": {}})
+    m = GeoModel(sc, np.arange(8), seed=3)
+    s = m.state
+    gov, rebels = front_index(sc, "gov"), front_index(sc, "rebels")
+    north, hills = (list(sc.regions).index(g) for g in ("north", "hills"))
+    s.control[:, hills] = gov  # every neighbour of the north is now government ground
+    s.F[:, rebels, hills] = 0.0
+    s.morale[:, rebels, north] = 0.0
+    m.actors[gov].orders = HOLD
+    m.actors[rebels].orders = HOLD
+    _, recruits = economy_step(s.funds, m.p["income"], m.p["upkeep"], s.strength(),
+                               m.p["recruit"], m.step_days)
+    before = s.strength()[:, rebels] + s.losses[:, rebels]
+    m.step()
+    assert (m.state.F[:, rebels, :] == 0).all()  # nowhere to retreat to
+    after = m.state.strength()[:, rebels] + m.state.losses[:, rebels]
+    np.testing.assert_allclose(after, before + recruits[:, rebels], rtol=1e-12)
