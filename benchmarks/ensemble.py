@@ -118,8 +118,9 @@ def _one_at_a_time(scenario: object, days: int, n: int = 20) -> float:
     from sim.engine import simulate
 
     t0 = time.perf_counter()
-    for k in range(n):
-        simulate(scenario, np.array([k]), 1, days=days)
+    with ensemble._one_blas_thread():  # the same footing as the batched runs
+        for k in range(n):
+            simulate(scenario, np.array([k]), 1, days=days)
     return n / (time.perf_counter() - t0)
 
 
@@ -181,9 +182,10 @@ def profile(path: Path, days: int, reps: int = 1000, top: int = 25) -> None:
     simulate(sc, np.arange(10), 1, days=days)  # warm imports
     prof = cProfile.Profile()
     t0 = time.perf_counter()
-    prof.enable()
-    simulate(sc, np.arange(reps), 1, days=days)
-    prof.disable()
+    with ensemble._one_blas_thread():  # as a batch runs in an ensemble
+        prof.enable()
+        simulate(sc, np.arange(reps), 1, days=days)
+        prof.disable()
     print(f"one batch of {reps:,} reps x {days} days: {time.perf_counter() - t0:.2f} s "
           "(under the profiler)")
     for key in ("tottime", "cumulative"):
