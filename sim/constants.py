@@ -27,7 +27,6 @@ class ModelConstants:
     kills_per_sortie: float = 1.5  # enemy personnel disabled per strike sortie (persons)
     air_reference: float = 20.0  # sorties/day at which air superiority reaches 0.5 vs none
     # Morale (phase 6)
-    morale_weight: float = 0.5  # how much morale scales combat power (0: none, 1: fully)
     morale_recovery: float = 0.03  # daily relaxation towards the actor's baseline
     loss_shock: float = 1.0  # morale lost per unit of daily loss fraction
     defeat_shock: float = 0.15  # morale lost by a force that loses a battle

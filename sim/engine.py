@@ -246,12 +246,13 @@ class GeoModel(mesa.Model):
     def _deliver_troops(self, j: int, sup: Any, amount: np.ndarray, active: np.ndarray,
                         threat: np.ndarray) -> None:
         s = self.state
-        arrive = troop_delivery(amount, s.sent[:, j], sup.ramp, active)
+        arrive = troop_delivery(amount, s.sent[:, j], sup.ramp, active, self.step_days)
         if sup.region >= 0:
             dest = np.full(self.R, sup.region)
-        else:  # the receiver's most threatened region it holds
+        else:  # the receiver's most threatened region it or a friend holds; none: wait
             ground = self.friendly_ground()[:, sup.receiver, :]
             dest = np.where(ground, threat[:, sup.receiver, :], -1.0).argmax(axis=1)
+            arrive = np.where(ground.any(axis=1), arrive, 0.0)
         s.F[np.arange(self.R), sup.giver, dest] += arrive
         s.sent[:, j] += arrive
         if self.log:
@@ -374,8 +375,10 @@ class GeoModel(mesa.Model):
         threat = self._step_threat
         ground = self.friendly_ground()
         can_enter = (ground & self.c.entry[None]).any(axis=2)
+        d = self.step_days
         F_new, reserve_new = redeploy(s.F, s.reserve, threat, ground, can_enter, self.c.goals,
-                                      k.redeploy_rate, k.reserve_rate, k.rear_keep)
+                                      min(1.0, k.redeploy_rate * d), min(1.0, k.reserve_rate * d),
+                                      k.rear_keep)
         # Forces committed to an attack this step do not also redeploy.
         keep = attacking[:, :, None]
         F_new = np.where(keep, s.F, F_new)
@@ -519,8 +522,17 @@ class GeoModel(mesa.Model):
         moving = s.F[rows, b, g].copy()
         s.F[rows, b, g] = 0.0
         ok = dest >= 0
+        r, d, m = rows[ok], dest[ok], moving[ok]
+        # The retreating force brings its morale: mix with the destination's by headcount.
         # np.add.at: a replication may appear more than once (several regions at a time).
-        np.add.at(s.F, (rows[ok], b, dest[ok]), moving[ok])
+        weight = np.zeros_like(s.morale[:, b, :])
+        np.add.at(weight, (r, d), m)
+        carried = np.zeros_like(weight)
+        np.add.at(carried, (r, d), m * s.morale[r, b, g[ok]])
+        total = s.F[:, b, :] + weight
+        s.morale[:, b, :] = np.divide(s.morale[:, b, :] * s.F[:, b, :] + carried, total,
+                                      out=s.morale[:, b, :].copy(), where=weight > 0)
+        np.add.at(s.F, (r, b, d), m)
         np.add.at(s.losses, (rows[~ok], b), moving[~ok])
 
     def _set_control(self, rows: np.ndarray, g: np.ndarray, a: int) -> None:
@@ -535,7 +547,10 @@ class GeoModel(mesa.Model):
         # Losing a region hurts the loser's morale everywhere, in proportion to its value.
         lost = old >= 0
         vshare = self.p["value"][rows, g] / self.p["value"][rows].sum(1)
-        s.morale[rows[lost], old[lost], :] -= (self.k.region_loss_shock * vshare[lost])[:, None]
+        shock = np.broadcast_to((self.k.region_loss_shock * vshare[lost])[:, None],
+                                (int(lost.sum()), self.c.G))
+        # subtract.at: one replication may lose several regions in one call.
+        np.subtract.at(s.morale, (rows[lost], old[lost]), shock)
         np.clip(s.morale, 0.0, 1.0, out=s.morale)
         if self.log:
             self.log.control(rows, g, old, a)
@@ -564,11 +579,12 @@ class GeoModel(mesa.Model):
         np.add.at(s.losses, (rr, aa), deserters)
         if self.log:
             self.log.rout(aa, gg, deserters)
+        # A broken force regains some composure once out of the fight; it carries this morale
+        # to where it falls back.
+        s.morale[rr, aa, gg] = s.morale0[rr, aa] * 0.5
         for b in np.unique(aa):
             sel = aa == b
             self._retreat(int(b), rr[sel], gg[sel])
-        # A broken force regains some composure once out of the fight.
-        s.morale[rr, aa, gg] = s.morale0[rr, aa] * 0.5
 
     # Phase 7 ---------------------------------------------------------------------------
 

@@ -49,11 +49,6 @@ class State:
         """(R, A) personnel in all regions plus reserve."""
         return self.F.sum(axis=2) + self.reserve
 
-    def power(self, morale_weight: float) -> np.ndarray:
-        """(R, A, G) combat power: personnel x readiness x quality x morale factor."""
-        factor = 1.0 - morale_weight + morale_weight * self.morale
-        return self.F * (self.readiness * self.quality)[:, :, None] * factor
-
 
 def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
     """Day-0 state of a batch from its parameter arrays (see Compiled.params)."""

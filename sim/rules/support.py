@@ -14,10 +14,11 @@ import numpy as np
 
 
 def troop_delivery(
-    amount: np.ndarray, sent: np.ndarray, ramp: int, active: np.ndarray
+    amount: np.ndarray, sent: np.ndarray, ramp: int, active: np.ndarray, days: int = 1
 ) -> np.ndarray:
-    """(R,) persons arriving this step: amount/ramp per day while active, never beyond amount."""
-    due = np.where(active, amount / ramp, 0.0)
+    """(R,) persons arriving in a step of `days`: amount/ramp per day while active, never
+    beyond amount."""
+    due = np.where(active, amount / ramp * days, 0.0)
     return np.clip(np.minimum(due, amount - sent), 0.0, None)
 
 
