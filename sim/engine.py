@@ -321,7 +321,10 @@ class GeoModel(mesa.Model):
         P = self.power()
         war = self.war()
         ep = enemy_power(P, war)
-        self._step_threat = ep @ self.reach  # reused by movement: nothing moves in between
+        # Reused later in the step: movement (nothing moves in between) and air-strike
+        # targeting (strikes are planned at decision time).
+        self._step_ep = ep
+        self._step_threat = ep @ self.reach
         att_power = k.commit_share * (P @ self.reach)
         att_pers = k.commit_share * (s.F @ self.reach)
         enemy_held = self._holder_relation(war).transpose(0, 2, 1) & (s.control >= 0)[:, None, :]
@@ -346,23 +349,27 @@ class GeoModel(mesa.Model):
         """P(win) and utility of the attacks (replication r, actor a, region g) in `idx`."""
         s, c, k = self.state, self.c, self.k
         r, a, g = idx
-        wrow = war[a] if war.ndim == 2 else war[r, a]  # (n, A)
+        # Per-actor quantities are computed on (R, A) or (R, A, G) arrays with one product
+        # each, then read at the legal options: cheaper than gathering (n, A) rows.
         air = self._air_pool()
-        air_sup = air_superiority(air[r, a], (air[r] * wrow).sum(1), k.air_reference)
+        enemy_air = enemy_power(air[:, :, None], war)[:, :, 0]
+        air_sup = air_superiority(air[r, a], enemy_air[r, a], k.air_reference)
         intel = np.minimum(s.intel + self.intel_bonus, 1.0)
-        surprise = 0.5 * (intel[r, a] - np.where(wrow, intel[r], 0.0).max(1))
+        wars = war[None] if war.ndim == 2 else war
+        enemy_intel = np.where(wars, intel[:, None, :], 0.0).max(axis=2)
+        surprise = 0.5 * (intel[r, a] - enemy_intel[r, a])
         p = cb.win_probability(att_power, ep, s.posture[r, g], c.terrain[g], False, air_sup,
                                surprise, self.cc)
-        def_pers = (s.F[r, :, g] * wrow).sum(1)
+        def_pers = enemy_power(s.F, war)[r, a, g]
         # Expected (mean) loss if the attack fails: the median times the lognormal mean factor.
         att_loss, _ = cb.daily_losses(att_pers, def_pers, att_power, ep, False, self.cc, 0.5)
         loss_frac = att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2) / att_pers
         tol_left = np.maximum(self.p["cas_tol"][r, a] - lost_share[r, a], 0.02)
         # Where each actor's enemies keep their forces: hostility-weighted share of strength.
-        share = s.F[r, :, g] / np.maximum(s.strength()[r], 1.0)
-        enemy_share = (c.hostility_goal[a] * share).sum(1)
+        share = s.F / np.maximum(s.strength(), 1.0)[:, :, None]
+        enemy_share = enemy_power(share, c.hostility_goal)[r, a, g]
         value = target_value(c.goals[a, g], self.p["value"][r, g],
-                             self.p["value"][r].mean(1), enemy_share, k.opportunity_weight)
+                             self.p["value"].mean(1)[r], enemy_share, k.opportunity_weight)
         utility = attack_utility(p, att_power, ep, value, loss_frac, tol_left, k.loss_aversion,
                                  k.advance_ratio)
         return p, utility
@@ -373,7 +380,7 @@ class GeoModel(mesa.Model):
         s, k = self.state, self.k
         attacking = np.stack([a.target for a in self.actors], axis=1) != HOLD  # (R, A)
         threat = self._step_threat
-        ground = self.friendly_ground()
+        ground = self._step_ground = self.friendly_ground()
         can_enter = (ground & self.c.entry[None]).any(axis=2)
         d = self.step_days
         F_new, reserve_new = redeploy(s.F, s.reserve, threat, ground, can_enter, self.c.goals,
@@ -399,9 +406,9 @@ class GeoModel(mesa.Model):
         if not (sorties > 0).any():
             return
         war = self.war()
-        ground = self.friendly_ground() | (s.F > 0)
+        ground = self._step_ground | (s.F > 0)
         near = (ground.astype(float) @ self.reach) > 0  # (R, A, G) regions in reach of ground
-        ep = enemy_power(self.power(), war)
+        ep = self._step_ep  # targets chosen at decision time
         intel = np.minimum(s.intel + self.intel_bonus, 1.0)
         for a in range(c.A):
             rows = np.nonzero(sorties[:, a] > 0)[0]
@@ -598,11 +605,12 @@ class GeoModel(mesa.Model):
         undefended = (held_by_friends <= 0) & (s.control >= 0)
         rr, gg = np.nonzero(undefended)
         if rr.size:
+            adj_f = s.F @ c.adj.astype(float)  # (R, A, G) personnel in neighbouring regions
             # Only undefended regions can change hands here: evaluate just those.
             holder = s.control[rr, gg]
             enemies = self.war()[holder] if self._stance_uniform else s.war()[rr, holder]
             inside = s.F[rr, :, gg] * enemies  # (n, A)
-            adjacent = (s.F[rr] * c.adj[gg][:, None, :]).sum(2) * enemies
+            adjacent = adj_f[rr, :, gg] * enemies
             take = (inside.sum(1) > 0) | (adjacent.sum(1) > 0)
             rr, gg, inside, adjacent = rr[take], gg[take], inside[take], adjacent[take]
         if rr.size:

@@ -151,8 +151,11 @@ def morale_factor(morale: ArrayLike, consts: CombatConstants) -> NDArray[np.floa
 
     Not fitted: CDB90 has no pre-battle morale measure (its MORALA is judged after the fact).
     """
-    m = 1.0 + consts.morale_weight * (_f(morale) - consts.morale_neutral)
-    return np.maximum(m, consts.morale_floor)
+    m = np.array(morale, dtype=np.float64)  # a copy, worked on in place
+    m -= consts.morale_neutral
+    m *= consts.morale_weight
+    m += 1.0
+    return np.maximum(m, consts.morale_floor, out=m)
 
 
 def combat_power(
@@ -163,8 +166,15 @@ def combat_power(
     consts: CombatConstants,
 ) -> NDArray[np.float64]:
     """Combat power P = personnel x readiness x quality x morale factor (never negative)."""
-    p = _f(personnel) * _f(readiness) * _f(quality) * morale_factor(morale, consts)
-    return np.maximum(p, 0.0)
+    # Hot path of the engine: multiply the small (readiness x quality) arrays first and work in
+    # place on the one full-size temporary.
+    mf = morale_factor(morale, consts)
+    rq = _f(readiness) * _f(quality)
+    shape = np.broadcast_shapes(mf.shape, rq.shape, np.shape(personnel))
+    p = mf if mf.shape == shape else np.broadcast_to(mf, shape).copy()
+    p *= rq
+    p *= _f(personnel)
+    return np.maximum(p, 0.0, out=p)
 
 
 def win_logit(

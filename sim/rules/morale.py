@@ -32,18 +32,27 @@ def morale_update(
     loss_shock: float,
     isolation_shock: float,
 ) -> np.ndarray:
-    """Return new morale (R, A, G) clipped to [0, 1]; see the module docstring."""
-    loss_frac = np.divide(loss_today, forces + loss_today,
-                          out=np.zeros_like(loss_today), where=(forces + loss_today) > 0)
-    # A vanishing own power makes the ratio overflow to inf; capping it keeps inf x 0 (a
-    # baseline of 1) from turning morale into NaN.
-    with np.errstate(over="ignore"):
-        ratio = np.divide(enemy_near, own_power, out=np.zeros_like(enemy_near),
-                          where=own_power > 0)
-    isolation = np.log(np.clip(ratio, 1.0, np.finfo(np.float64).max)) * (1.0 - morale0[..., None])
-    m = (morale + recovery * (morale0[..., None] - morale) - loss_shock * loss_frac
-         - isolation_shock * isolation + 0.01 * momentum[..., None])
-    return np.clip(m, 0.0, 1.0)
+    """Return new morale (R, A, G) clipped to [0, 1]; see the module docstring.
+
+    Losses and isolation touch few cells on a given day, so they are applied only where they
+    occur (the hot path of the engine: this runs on every cell of every replication daily).
+    """
+    m = morale0[..., None] - morale
+    m *= recovery
+    m += morale
+    hit = np.nonzero(loss_today > 0)
+    if hit[0].size:
+        lost = loss_today[hit]
+        m[hit] -= loss_shock * lost / (forces[hit] + lost)
+    # Outnumbered where enemy power near exceeds own; a vanishing own power would overflow the
+    # ratio, so it is capped (a baseline of 1 then gives 0 x large, not inf x 0 = NaN).
+    iso = np.nonzero((enemy_near > own_power) & (own_power > 0))
+    if iso[0].size:
+        with np.errstate(over="ignore"):
+            ratio = np.minimum(enemy_near[iso] / own_power[iso], np.finfo(np.float64).max)
+        m[iso] -= isolation_shock * np.log(ratio) * (1.0 - morale0[iso[0], iso[1]])
+    m += (0.01 * momentum)[..., None]
+    return np.clip(m, 0.0, 1.0, out=m)
 
 
 def routs(morale: np.ndarray, forces: np.ndarray, threshold: float) -> np.ndarray:
