@@ -133,7 +133,8 @@ class Compiled:
             col = samples[:, s.fact]
             if s.lo is not None or s.hi is not None:
                 col = np.clip(col, s.lo, s.hi)
-            out[s.array][(slice(None), *s.index)] = col
+            key: tuple[Any, ...] = (slice(None), *s.index)
+            out[s.array][key] = col
         return out
 
     def fact_ids(self) -> list[str]:

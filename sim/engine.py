@@ -40,7 +40,7 @@ from sim.rules.morale import morale_update, routs
 from sim.rules.movement import redeploy, retreat_destination
 from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
 from sim.sampling import Purpose, rep_keys, sample_facts, uniforms
-from sim.schema import Scenario, Stance
+from sim.schema import Scenario, Stance, SupportKind
 from sim.state import State, initial_state
 
 FRIENDLY = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
@@ -230,14 +230,14 @@ class GeoModel(mesa.Model):
             if not active.any():
                 continue
             amount = self.p[sup.amount]
-            if sup.kind == SUPPORT_CODES["troops"]:
+            if sup.kind == SUPPORT_CODES[SupportKind.troops]:
                 if threat is None:  # the threat assessed at the last decision phase
                     threat = getattr(self, "_step_threat", None)
                     threat = self._threat() if threat is None else threat
                 self._deliver_troops(j, sup, amount, active, threat)
-            elif sup.kind == SUPPORT_CODES["air_strikes"]:
+            elif sup.kind == SUPPORT_CODES[SupportKind.air_strikes]:
                 self.air_for[:, sup.receiver] += np.where(active, amount, 0.0)
-            elif sup.kind == SUPPORT_CODES["intelligence"]:
+            elif sup.kind == SUPPORT_CODES[SupportKind.intelligence]:
                 self.intel_bonus[:, sup.receiver] += np.where(active, amount, 0.0)
             else:
                 s.funds[:, sup.receiver] += np.where(active, amount * self.step_days, 0.0)
@@ -281,7 +281,8 @@ class GeoModel(mesa.Model):
 
     def _apply_effect(self, eff: Any, fire: np.ndarray) -> None:
         s, r = self.state, np.nonzero(fire)[0]
-        amt = self.p[eff.amount][r] if eff.amount else None
+        # Effects without an amount (stance, handover) never read it.
+        amt = self.p[eff.amount][r] if eff.amount else np.zeros(len(r))
         if eff.kind == "reinforce":
             s.F[r, eff.actor, eff.region] += amt
         elif eff.kind == "morale":
@@ -539,8 +540,8 @@ class GeoModel(mesa.Model):
         total = s.F[:, b, :] + weight
         s.morale[:, b, :] = np.divide(s.morale[:, b, :] * s.F[:, b, :] + carried, total,
                                       out=s.morale[:, b, :].copy(), where=weight > 0)
-        np.add.at(s.F, (r, b, d), m)
-        np.add.at(s.losses, (rows[~ok], b), moving[~ok])
+        np.add.at(s.F, (r, b, d), m)  # type: ignore[arg-type]  # numpy stubs: index tuples
+        np.add.at(s.losses, (rows[~ok], b), moving[~ok])  # type: ignore[arg-type]
 
     def _set_control(self, rows: np.ndarray, g: np.ndarray, a: int) -> None:
         s = self.state
@@ -652,7 +653,8 @@ def territory(model: GeoModel) -> np.ndarray:
 
 class _Recorder:
     def __init__(self, model: GeoModel, every: int):
-        self.every, self.rows = max(1, every), []
+        self.every = max(1, every)
+        self.rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def __call__(self, m: GeoModel) -> None:
         d = m.state.day
