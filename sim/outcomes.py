@@ -72,3 +72,10 @@ def goal_met(model: GeoModel, a: int, goal: Goal, snap: dict[str, np.ndarray]) -
     if goal.kind is GoalKind.defeat:
         return snap["strength"][:, x] < 0.5 * model.state.strength0[:, x]
     return snap["territory"][:, x] <= model.territory0[:, x] + 1e-9
+
+
+def territory(model: GeoModel) -> np.ndarray:
+    """(R, A) share of total strategic value held by each actor."""
+    s, v = model.state, model.p["value"]
+    held = (s.control[:, None, :] == np.arange(model.c.A)[None, :, None])
+    return (held * v[:, None, :]).sum(2) / v.sum(1)[:, None]
