@@ -147,6 +147,23 @@ class GeoModel(mesa.Model):
             ground = np.take_along_axis(fr, holder[:, None, :].repeat(self.c.A, 1), axis=2)
         return ground & (control >= 0)[:, None, :]
 
+    def _reinforceable(self, ground: np.ndarray) -> np.ndarray:
+        """(R, A, G) where an actor sends reinforcements: its own regions, its allies'
+        (stance alliance), and a cooperating partner's only where the actor has a goal there.
+
+        Cooperation is help, not a blank cheque: a partner's troops do not garrison every town
+        the other side holds (assumption, docs/model.md)."""
+        control = self.state.control
+        own = control[:, None, :] == np.arange(self.c.A)[None, :, None]
+        st = self.state.stance[0] if self._stance_uniform else self.state.stance
+        allied = st == STANCE_CODES[Stance.alliance]
+        holder = np.clip(control, 0, None)
+        if allied.ndim == 2:
+            by_ally = np.moveaxis(allied[:, holder], 0, 1)
+        else:
+            by_ally = np.take_along_axis(allied, holder[:, None, :].repeat(self.c.A, 1), axis=2)
+        return ground & (own | by_ally | (self.c.goals > 0)[None])
+
     def _holder_relation(self, rel: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, G, A): `rel` between each region's holder and every actor."""
         control = self.state.control if rows is None else self.state.control[rows]
@@ -375,7 +392,8 @@ class GeoModel(mesa.Model):
         ground = self._step_ground = self.friendly_ground()
         can_enter = (ground & self.c.entry[None]).any(axis=2)
         d = self.step_days
-        F_new, reserve_new = redeploy(s.F, s.reserve, threat, ground, can_enter, self.c.goals,
+        F_new, reserve_new = redeploy(s.F, s.reserve, threat, self._reinforceable(ground),
+                                      can_enter, self.c.goals,
                                       min(1.0, k.redeploy_rate * d), min(1.0, k.reserve_rate * d),
                                       k.rear_keep)
         # Forces committed to an attack this step do not also redeploy.
@@ -588,7 +606,8 @@ class GeoModel(mesa.Model):
     # Phase 7 ---------------------------------------------------------------------------
 
     def _control(self) -> None:
-        """Empty regions pass to the enemy present or adjacent; quiet holding fortifies."""
+        """Empty regions pass to the enemy present in them, or to an adjacent enemy that has a
+        goal there; quiet holding fortifies."""
         s, c, k = self.state, self.c, self.k
         # Personnel friendly to each actor in each region, read at each region's holder.
         friendly_f = enemy_power(s.F, self.friendly())  # (R, A, G)
@@ -602,7 +621,8 @@ class GeoModel(mesa.Model):
             holder = s.control[rr, gg]
             enemies = self.war()[holder] if self._stance_uniform else s.war()[rr, holder]
             inside = s.F[rr, :, gg] * enemies  # (n, A)
-            adjacent = adj_f[rr, :, gg] * enemies
+            # Walking into an empty region takes a reason: only enemies with a goal there do.
+            adjacent = adj_f[rr, :, gg] * enemies * (c.goals[:, gg].T > 0)
             take = (inside.sum(1) > 0) | (adjacent.sum(1) > 0)
             rr, gg, inside, adjacent = rr[take], gg[take], inside[take], adjacent[take]
         if rr.size:
