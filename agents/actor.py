@@ -40,8 +40,12 @@ class ActorAgent(mesa.Agent):
         return self.spec.name
 
     def decide(self, options: Options, u: np.ndarray) -> None:
-        """Choose this step's target region (or HOLD) in every replication."""
+        """Choose this step's target region (or HOLD) in every replication.
+
+        `u`: (R, A) uniform draws of this step's decision phase; this actor uses column `index`.
+        """
         a = self.index
+        u = u[:, a]
         if self.orders is not None:
             legal = options.legal[:, a, self.orders] if self.orders >= 0 else np.ones(len(u), bool)
             self.target = np.where(legal, self.orders, HOLD).astype(np.int64)

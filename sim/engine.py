@@ -189,8 +189,8 @@ class GeoModel(mesa.Model):
         self._support_and_events()
         options = self._options()
         u = uniforms(self.keys, s.day, Purpose.DECISION, self.c.A)
-        for agent in self.actors:
-            agent.decide(options, u[:, agent.index])
+        # Every actor agent decides (Mesa's AgentSet, in file order; each uses its own draws).
+        self.agents.do("decide", options, u)
         self._movement()
         loss_today = np.zeros_like(s.F)
         self._air_strikes(loss_today)
