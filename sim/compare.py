@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import UsageError
+from sim.errors import UsageError, check_at_least
 
 BASELINE = "baseline"
 COMPARISON = "comparison.json"
@@ -155,10 +155,8 @@ def run_arms(arms: Sequence[Arm], runs: int, seed: int, days: int | None, worker
     from sim import ensemble
     from sim.loader import load
 
-    if runs < 2:
-        raise UsageError(f"--runs must be at least 2 for a paired comparison (got {runs})")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1 (got {workers})")
+    check_at_least("--runs", runs, 2, " for a paired comparison")
+    check_at_least("--workers", workers, 1)
     loaded = [load(a.file, a.variant) for a in arms]
     folder = Path(out) if out else default_folder(loaded[0].scenario.scenario.id, seed)
     if (folder / COMPARISON).exists():

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sim.errors import ResultsError, UsageError
+from sim.errors import ResultsError, UsageError, check_at_least
 
 DESIGNS = ("mc", "lhs")
 MAX_BATCH = 2000  # reps per batch: bounds worker memory (series tables grow with reps x days)
@@ -75,16 +75,12 @@ class RunPlan:
 
     def check(self) -> None:
         """Raise UsageError for a plan that cannot run."""
-        if self.runs < 1:
-            raise UsageError(f"--runs must be at least 1 (got {self.runs})")
-        if self.days is not None and self.days < 1:
-            raise UsageError(f"--days must be at least 1 (got {self.days})")
+        check_at_least("--runs", self.runs, 1)
+        check_at_least("--days", self.days, 1)
         if self.design not in DESIGNS:
             raise UsageError(f"--design must be one of {', '.join(DESIGNS)} (got {self.design})")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise UsageError(f"--batch-size must be at least 1 (got {self.batch_size})")
-        if self.series_every < 1:
-            raise UsageError(f"--series-every must be at least 1 (got {self.series_every})")
+        check_at_least("--batch-size", self.batch_size, 1)
+        check_at_least("--series-every", self.series_every, 1)
 
 
 def auto_batch_size(runs: int, workers: int, days: int, series_every: int = 1) -> int:

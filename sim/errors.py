@@ -46,3 +46,9 @@ class OrdersError(SimError):
 
 class ResultsError(SimError):
     """A results folder is missing, unreadable, or not from the scenario it claims."""
+
+
+def check_at_least(flag: str, value: int | None, minimum: int, why: str = "") -> None:
+    """Raise the one-line UsageError `--flag must be at least N (got V)`; None passes."""
+    if value is not None and value < minimum:
+        raise UsageError(f"{flag} must be at least {minimum}{why} (got {value})")

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UsageError
+from sim.errors import UsageError, check_at_least
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -50,12 +50,9 @@ def _variants(args: argparse.Namespace) -> list[str]:
 
 def _check_flags(args: argparse.Namespace) -> list[str]:
     """One-line errors for impossible flags, before anything runs; returns the variants."""
-    if args.runs < 2:
-        raise UsageError(f"--runs must be at least 2 (got {args.runs})")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1 (got {args.workers})")
-    if args.days is not None and args.days < 1:
-        raise UsageError(f"--days must be at least 1 (got {args.days})")
+    check_at_least("--runs", args.runs, 2)
+    check_at_least("--workers", args.workers, 1)
+    check_at_least("--days", args.days, 1)
     for f in (args.file, args.file2):
         if f is not None and not Path(f).is_file():
             raise UsageError(f"{f}: no such scenario file")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UsageError
+from sim.errors import UsageError, check_at_least
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -46,16 +46,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_flags(args: argparse.Namespace) -> None:
     """One-line errors for impossible flags, before anything runs."""
-    if args.runs < 1:
-        raise UsageError(f"--runs must be at least 1 (got {args.runs})")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1 (got {args.workers})")
-    if args.days is not None and args.days < 1:
-        raise UsageError(f"--days must be at least 1 (got {args.days})")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1 (got {args.batch_size})")
-    if args.series_every < 1:
-        raise UsageError(f"--series-every must be at least 1 (got {args.series_every})")
+    check_at_least("--runs", args.runs, 1)
+    check_at_least("--workers", args.workers, 1)
+    check_at_least("--days", args.days, 1)
+    check_at_least("--batch-size", args.batch_size, 1)
+    check_at_least("--series-every", args.series_every, 1)
     if args.resume is None and args.file is None:
         raise UsageError("geosim run: give a scenario FILE (or --resume DIR)")
     if args.file is not None and not Path(args.file).is_file():

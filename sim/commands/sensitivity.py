@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UsageError
+from sim.errors import UsageError, check_at_least
 
 TOP = 8  # facts printed per outcome (the CSV files hold all of them)
 
@@ -62,14 +62,10 @@ def _thresholds(items: list[str]) -> dict[str, float]:
 
 
 def _check_flags(args: argparse.Namespace) -> None:
-    if args.runs < 10:
-        raise UsageError(f"--runs must be at least 10 (got {args.runs})")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1 (got {args.workers})")
-    if args.days is not None and args.days < 1:
-        raise UsageError(f"--days must be at least 1 (got {args.days})")
-    if args.oat_reps is not None and args.oat_reps < 0:
-        raise UsageError(f"--oat-reps must be at least 0 (got {args.oat_reps})")
+    check_at_least("--runs", args.runs, 10)
+    check_at_least("--workers", args.workers, 1)
+    check_at_least("--days", args.days, 1)
+    check_at_least("--oat-reps", args.oat_reps, 0)
     if not Path(args.file).is_file():
         raise UsageError(f"{args.file}: no such scenario file")
 
