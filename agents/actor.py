@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules.decisions import HOLD, logit_choice
+from sim import kernels
+from sim.rules.decisions import HOLD
 from sim.schema import Actor
 
 if TYPE_CHECKING:
@@ -51,9 +52,10 @@ class ActorAgent(mesa.Agent):
             self.target = np.where(legal, self.orders, HOLD).astype(np.int64)
             return
         beta = self.model.p["rationality"][:, a] * self.model.k.utility_scale
-        self.target = logit_choice(
-            options.utility[:, a, :], options.legal[:, a, :], options.hold_utility[:, a], beta, u
-        )
+        # sim.rules.decisions.logit_choice, compiled (the hot path of a step's decisions).
+        self.target = np.empty(len(u), dtype=np.int64)
+        kernels.logit_choice(options.utility[:, a, :], options.legal[:, a, :],
+                             options.hold_utility[:, a], beta, u, self.target)
 
     def strength(self) -> np.ndarray:
         """(R,) personnel in all regions plus reserve."""

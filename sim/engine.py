@@ -19,7 +19,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.actor import ActorAgent
-from sim import narrative
+from sim import kernels, narrative
 from sim.compile import STANCE_CODES, SUPPORT_CODES, WAR, Compiled, compile_scenario
 from sim.constants import DEFAULT, ModelConstants
 from sim.outcomes import snapshot_days, territory
@@ -28,14 +28,11 @@ from sim.rules.conditions import holds
 from sim.rules.decisions import (
     HOLD,
     Options,
-    attack_utility,
     enemy_power,
     reach,
-    target_value,
 )
 from sim.rules.economy import economy_step
-from sim.rules.morale import morale_update, routs
-from sim.rules.movement import redeploy, retreat_destination
+from sim.rules.movement import retreat_destination
 from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
 from sim.sampling import Purpose, rep_keys, sample_facts, uniforms
 from sim.schema import Scenario, Stance, SupportKind
@@ -86,6 +83,8 @@ class GeoModel(mesa.Model):
         self.p = self.c.params(self.samples)
         self.state: State = initial_state(self.c, self.p)
         self.reach = reach(self.c.adj)
+        self._nb_ptr, self._nb_idx = kernels.neighbourhoods(self.reach)
+        self._combat_args = kernels.combat_args(self.cc)
         self.space = self._network()
         self.actors = [
             ActorAgent(self, i, aid, spec) for i, (aid, spec) in enumerate(scenario.actors.items())
@@ -117,6 +116,13 @@ class GeoModel(mesa.Model):
     def day(self) -> int:
         return self.state.day
 
+    def _stances(self) -> np.ndarray:
+        """Stance codes for the kernels: (1, A, A) when every replication has the same."""
+        return self.state.stance[:1] if self._stance_uniform else self.state.stance
+
+    def _morale_args(self) -> tuple[float, float, float]:
+        return self.cc.morale_neutral, self.cc.morale_weight, self.cc.morale_floor
+
     def power(self) -> np.ndarray:
         s = self.state
         return cb.combat_power(s.F, s.readiness[:, :, None], s.quality[:, :, None], s.morale,
@@ -146,23 +152,6 @@ class GeoModel(mesa.Model):
             fr = fr if rows is None else fr[rows]
             ground = np.take_along_axis(fr, holder[:, None, :].repeat(self.c.A, 1), axis=2)
         return ground & (control >= 0)[:, None, :]
-
-    def _reinforceable(self, ground: np.ndarray) -> np.ndarray:
-        """(R, A, G) where an actor sends reinforcements: its own regions, its allies'
-        (stance alliance), and a cooperating partner's only where the actor has a goal there.
-
-        Cooperation is help, not a blank cheque: a partner's troops do not garrison every town
-        the other side holds (assumption, docs/model.md)."""
-        control = self.state.control
-        own = control[:, None, :] == np.arange(self.c.A)[None, :, None]
-        st = self.state.stance[0] if self._stance_uniform else self.state.stance
-        allied = st == STANCE_CODES[Stance.alliance]
-        holder = np.clip(control, 0, None)
-        if allied.ndim == 2:
-            by_ally = np.moveaxis(allied[:, holder], 0, 1)
-        else:
-            by_ally = np.take_along_axis(allied, holder[:, None, :].repeat(self.c.A, 1), axis=2)
-        return ground & (own | by_ally | (self.c.goals > 0)[None])
 
     def _holder_relation(self, rel: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, G, A): `rel` between each region's holder and every actor."""
@@ -327,85 +316,42 @@ class GeoModel(mesa.Model):
     def _options(self) -> Options:
         """Every actor's legal attacks and their utilities (phase 3, see decisions.py)."""
         s, k = self.state, self.k
-        P = self.power()
-        war = self.war()
-        ep = enemy_power(P, war)
+        ep, def_pers, threat, att_power, att_pers = (np.empty_like(s.F) for _ in range(5))
+        legal = np.empty(s.F.shape, bool)
+        lost_share = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
+                               where=s.strength0 > 0)
+        kernels.options_dense(s.F, s.morale, s.readiness * s.quality, self._stances(), WAR,
+                              s.control, self._nb_ptr, self._nb_idx, k.commit_share,
+                              k.min_attack_personnel, k.min_power_ratio,
+                              lost_share < self.p["cas_tol"], *self._morale_args(),
+                              ep, def_pers, threat, att_power, att_pers, legal)
         # Reused later in the step: movement (nothing moves in between) and air-strike
         # targeting (strikes are planned at decision time).
         self._step_ep = ep
-        self._step_threat = ep @ self.reach
-        att_power = k.commit_share * (P @ self.reach)
-        att_pers = k.commit_share * (s.F @ self.reach)
-        enemy_held = self._holder_relation(war).transpose(0, 2, 1) & (s.control >= 0)[:, None, :]
-        lost_share = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
-                               where=s.strength0 > 0)
-        legal = ((ep > 0) | enemy_held) & (att_pers >= k.min_attack_personnel)
-        legal &= att_power >= k.min_power_ratio * ep
-        legal &= (lost_share < self.p["cas_tol"])[:, :, None]
-        utility = np.zeros_like(att_power)
-        p_win = np.zeros_like(att_power)
-        idx = np.nonzero(legal)
-        if idx[0].size:
-            # Only legal options are evaluated: usually a small share of (R, A, G).
-            p_win[idx], utility[idx] = self._evaluate(idx, att_power[idx], att_pers[idx],
-                                                      ep[idx], war, lost_share)
+        self._step_threat = threat
+        utility, p_win = np.empty_like(s.F), np.empty_like(s.F)
+        kernels.evaluate_options(legal, att_power, att_pers, ep, def_pers, s.F, s.strength(),
+                                 s.posture, self.c.terrain, self._air_pool(),
+                                 np.minimum(s.intel + self.intel_bonus, 1.0), self._stances(),
+                                 WAR, self.p["cas_tol"], lost_share, self.c.hostility_goal,
+                                 self.c.goals, self.p["value"], *self._combat_args,
+                                 k.air_reference, k.opportunity_weight, k.loss_aversion,
+                                 k.advance_ratio, p_win, utility)
         hold = k.hold_utility * (1.0 - self.p["aggression"])
         return Options(att_power, att_pers, ep, legal, utility, hold, p_win)
-
-    def _evaluate(self, idx: tuple[np.ndarray, ...], att_power: np.ndarray,
-                  att_pers: np.ndarray, ep: np.ndarray, war: np.ndarray,
-                  lost_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """P(win) and utility of the attacks (replication r, actor a, region g) in `idx`."""
-        s, c, k = self.state, self.c, self.k
-        r, a, g = idx
-        # Per-actor quantities are computed on (R, A) or (R, A, G) arrays with one product
-        # each, then read at the legal options: cheaper than gathering (n, A) rows.
-        air = self._air_pool()
-        enemy_air = enemy_power(air[:, :, None], war)[:, :, 0]
-        air_sup = air_superiority(air[r, a], enemy_air[r, a], k.air_reference)
-        intel = np.minimum(s.intel + self.intel_bonus, 1.0)
-        wars = war[None] if war.ndim == 2 else war
-        enemy_intel = np.where(wars, intel[:, None, :], 0.0).max(axis=2)
-        surprise = 0.5 * (intel[r, a] - enemy_intel[r, a])
-        p = cb.win_probability(att_power, ep, s.posture[r, g], c.terrain[g], False, air_sup,
-                               surprise, self.cc)
-        def_pers = enemy_power(s.F, war)[r, a, g]
-        # Expected (mean) loss if the attack fails: the median times the lognormal mean factor.
-        att_loss, _ = cb.daily_losses(att_pers, def_pers, att_power, ep, False, self.cc, 0.5)
-        loss_frac = att_loss * np.exp(0.5 * self.cc.att_loss_sigma**2) / att_pers
-        tol_left = np.maximum(self.p["cas_tol"][r, a] - lost_share[r, a], 0.02)
-        # Where each actor's enemies keep their forces: hostility-weighted share of strength.
-        share = s.F / np.maximum(s.strength(), 1.0)[:, :, None]
-        enemy_share = enemy_power(share, c.hostility_goal)[r, a, g]
-        value = target_value(c.goals[a, g], self.p["value"][r, g],
-                             self.p["value"].mean(1)[r], enemy_share, k.opportunity_weight)
-        utility = attack_utility(p, att_power, ep, value, loss_frac, tol_left, k.loss_aversion,
-                                 k.advance_ratio)
-        return p, utility
 
     # Phase 4 ---------------------------------------------------------------------------
 
     def _movement(self) -> None:
-        s, k = self.state, self.k
+        """Redeployment and reserves (kernels.movement); attacking actors stay put."""
+        s, k, d = self.state, self.k, self.step_days
         attacking = np.stack([a.target for a in self.actors], axis=1) != HOLD  # (R, A)
-        threat = self._step_threat
-        ground = self._step_ground = self.friendly_ground()
-        can_enter = (ground & self.c.entry[None]).any(axis=2)
-        d = self.step_days
-        F_new, reserve_new = redeploy(s.F, s.reserve, threat, self._reinforceable(ground),
-                                      can_enter, self.c.goals,
-                                      min(1.0, k.redeploy_rate * d), min(1.0, k.reserve_rate * d),
-                                      k.rear_keep)
-        # Forces committed to an attack this step do not also redeploy.
-        keep = attacking[:, :, None]
-        F_new = np.where(keep, s.F, F_new)
-        # Arriving forces bring the actor's baseline morale: mix by headcount.
-        incoming = np.maximum(F_new - s.F, 0.0)
-        total = s.F + incoming
-        s.morale = np.divide(s.morale * s.F + s.morale0[:, :, None] * incoming, total,
-                             out=s.morale.copy(), where=total > 0)
-        s.F = F_new
-        s.reserve = np.where(attacking, s.reserve, reserve_new)
+        ground = self._step_ground = np.empty(s.F.shape, bool)
+        kernels.movement(s.F, s.reserve, s.morale, s.morale0, self._step_threat, attacking,
+                         s.control, self._stances(), STANCE_CODES[Stance.alliance],
+                         STANCE_CODES[Stance.cooperation], self.c.goals, self.c.entry,
+                         min(1.0, k.redeploy_rate * d), min(1.0, k.reserve_rate * d),
+                         k.rear_keep, ground)
 
     # Phase 5 ---------------------------------------------------------------------------
 
@@ -576,18 +522,14 @@ class GeoModel(mesa.Model):
 
     def _morale_and_rout(self, loss_today: np.ndarray) -> None:
         s, k = self.state, self.k
-        # Remnants of under one person are gone (killed, captured or dispersed).
-        crumbs = s.F < 1.0
-        s.losses += (s.F * crumbs).sum(axis=2)
-        s.F[crumbs] = 0.0
-        P = self.power()
-        # A passive enemy threatens less: enemy power counts in proportion to its aggression.
-        near = enemy_power(P * self.p["aggression"][:, :, None], self.war()) @ self.reach
-        own = enemy_power(P, self.friendly()) @ self.reach
-        s.morale = morale_update(s.morale, s.morale0, loss_today, s.F, own, near, s.momentum,
-                                 k.morale_recovery * self.step_days, k.loss_shock,
-                                 k.isolation_shock * self.step_days)
-        broken = routs(s.morale, s.F, k.rout_threshold)
+        # Remnants of under one person are gone (killed, captured or dispersed); morale and
+        # rout as in sim/rules/morale.py, fused (kernels.morale_phase).
+        broken = np.empty(s.F.shape, bool)
+        kernels.morale_phase(s.F, s.morale, s.morale0, loss_today, s.momentum, s.losses,
+                             s.readiness * s.quality, self.p["aggression"], self._stances(),
+                             WAR, *FRIENDLY, self._nb_ptr, self._nb_idx, *self._morale_args(),
+                             k.morale_recovery * self.step_days, k.loss_shock,
+                             k.isolation_shock * self.step_days, k.rout_threshold, broken)
         if not broken.any():
             return
         rr, aa, gg = np.nonzero(broken)

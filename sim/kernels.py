@@ -1,0 +1,364 @@
+"""Fused kernels for the dense, every-cell work of a step, compiled with numba.
+
+The rules are stated once, as vectorised NumPy functions in sim/rules/ (the reference, with
+docs/model.md). Applied to whole (R, actors, regions) arrays they cost about 150 array passes
+per step, each a trip through memory for a few flops; profiling showed that this, not the
+model's logic, was where ensemble time went. Each kernel here does one phase's dense work in a
+single pass per replication, skipping cells without forces, and tests/test_kernels.py checks
+that it gives the reference rules' results.
+
+Conventions:
+- every loop is over replications first and each replication only reads its own rows, so a
+  replication gives the same numbers alone or in a batch of any size (no fastmath: no
+  reassociation of sums);
+- relations come as stance codes `st` of shape (S, A, A), S = 1 when every replication has the
+  same stances (then row 0 serves all) or S = R;
+- region neighbourhoods ("a region and its neighbours", the reach) come as CSR arrays
+  `nb_ptr`, `nb_idx` (see :func:`neighbourhoods`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+# cache: compiled code is kept next to this file, so worker processes load it instead of
+# compiling; nogil: a kernel does not hold up other threads (dask's worker threads).
+# error_model="numpy": no zero-division checks in the loops (every division is guarded).
+kernel = njit(cache=True, nogil=True, error_model="numpy")
+
+
+def neighbourhoods(reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR form of a (G, G) reach matrix: the regions h with reach[h, g] > 0, for each g."""
+    cols = [np.nonzero(reach[:, g] > 0)[0] for g in range(reach.shape[0])]
+    ptr = np.zeros(len(cols) + 1, np.int64)
+    ptr[1:] = np.cumsum([len(c) for c in cols])
+    idx = np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, np.int64)
+    return ptr, idx
+
+
+@kernel
+def _power(f: float, rq: float, m: float, neutral: float, weight: float, floor: float) -> float:
+    """Combat power of one cell, as sim.rules.combat.combat_power (same operation order)."""
+    mf = (m - neutral) * weight + 1.0
+    if mf < floor:
+        mf = floor
+    p = mf * rq * f
+    return p if p > 0.0 else 0.0
+
+
+@kernel
+def _partners(st, s, code1, code2, out, count):  # pragma: no cover
+    """For every actor b, the actors a with st[s, a, b] in (code1, code2): out[b, :count[b]]."""
+    A = st.shape[1]
+    for b in range(A):
+        n = 0
+        for a in range(A):
+            rel = st[s, a, b]
+            if rel in (code1, code2):
+                out[b, n] = a
+                n += 1
+        count[b] = n
+
+
+@kernel
+def options_dense(F, morale, rq, st, war_code, control, nb_ptr, nb_idx, commit, min_pers,
+                  min_ratio, cas_ok, neutral, weight, floor,
+                  ep, def_pers, threat, att_power, att_pers, legal):  # pragma: no cover
+    """Phase 3's dense part (sim/rules/decisions.py): for every actor a and region g,
+
+    ep = power of a's enemies in g, def_pers = their personnel, threat = ep summed over g's
+    reach, att_power / att_pers = commit x a's power / personnel in g's reach, and whether
+    attacking g is legal: (enemies in g or g held by an enemy), enough personnel, power at
+    least min_ratio x ep, and casualties within tolerance (cas_ok).
+    Outputs (R, A, G) arrays are written in place. Only cells with forces contribute, so
+    the sums run over the few occupied cells (reach is symmetric: g in reach of h iff h in
+    reach of g, so gathering over g's reach equals scattering from h to its reach).
+    """
+    R, A, G = F.shape
+    enemies = np.empty((A, A), np.int64)
+    n_enemies = np.empty(A, np.int64)
+    if st.shape[0] == 1:
+        _partners(st, 0, war_code, war_code, enemies, n_enemies)
+    for r in range(R):
+        s = r if st.shape[0] > 1 else 0
+        if st.shape[0] > 1:
+            _partners(st, s, war_code, war_code, enemies, n_enemies)
+        for a in range(A):
+            for g in range(G):
+                ep[r, a, g] = 0.0
+                def_pers[r, a, g] = 0.0
+                threat[r, a, g] = 0.0
+                att_power[r, a, g] = 0.0
+                att_pers[r, a, g] = 0.0
+        for b in range(A):
+            for h in range(G):
+                f = F[r, b, h]
+                if f > 0.0:
+                    p = _power(f, rq[r, b], morale[r, b, h], neutral, weight, floor)
+                    for i in range(n_enemies[b]):
+                        a = enemies[b, i]
+                        ep[r, a, h] += p
+                        def_pers[r, a, h] += f
+                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
+                        g = nb_idx[k]
+                        att_power[r, b, g] += p
+                        att_pers[r, b, g] += f
+        for a in range(A):
+            for h in range(G):
+                e = ep[r, a, h]
+                if e > 0.0:
+                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
+                        threat[r, a, nb_idx[k]] += e
+        for a in range(A):
+            ok_a = cas_ok[r, a]
+            for g in range(G):
+                ap = att_power[r, a, g] * commit
+                af = att_pers[r, a, g] * commit
+                att_power[r, a, g] = ap
+                att_pers[r, a, g] = af
+                e = ep[r, a, g]
+                holder = control[r, g]
+                enemy_held = holder >= 0 and st[s, holder, a] == war_code
+                legal[r, a, g] = (ok_a and (e > 0.0 or enemy_held) and af >= min_pers
+                                  and ap >= min_ratio * e)
+
+
+def combat_args(cc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The combat constants the kernels read: (scalars, posture effects, terrain effects).
+
+    Scalars, in order: win_intercept, ratio_slope, air_coef, surprise_coef, att_loss_base,
+    att_loss_exp, att_loser_mult, att_loss_sigma, max_daily_loss_share.
+    """
+    scalars = np.array([cc.win_intercept, cc.ratio_slope, cc.air_coef, cc.surprise_coef,
+                        cc.att_loss_base, cc.att_loss_exp, cc.att_loser_mult, cc.att_loss_sigma,
+                        cc.max_daily_loss_share], dtype=np.float64)
+    return (scalars, np.asarray(cc.posture_effect, np.float64),
+            np.asarray(cc.terrain_effect, np.float64))
+
+
+@kernel
+def _clip1(x: float) -> float:
+    return min(max(x, -1.0), 1.0)
+
+
+@kernel
+def evaluate_options(legal, att_power, att_pers, ep, def_pers, F, strength, posture, terrain,
+                     air, intel, st, war_code, cas_tol, lost_share, hostility_goal, goals,
+                     value, cst, posture_effect, terrain_effect, air_reference, opportunity,
+                     loss_aversion, advance_ratio, p_win, utility):  # pragma: no cover
+    """P(win) and utility of every legal attack (engine `_evaluate`; sim/rules/decisions.py):
+
+    air_sup  = (air_a - enemy air) / (air_a + enemy air + air_reference)
+    surprise = (intel_a - max(0, max enemy intel)) / 2
+    p        = win_probability(att_power, ep, posture, terrain, no river, air_sup, surprise)
+    loss     = mean daily loss share if the attack fails (daily_losses at median noise x the
+               lognormal mean factor exp(sigma^2 / 2))
+    value    = goal + opportunity x value_g / mean value + hostility-weighted enemy share in g
+    utility  = attack_utility(p, att_power, ep, value, loss, tolerance left)
+    Cells that are not legal keep p_win = utility = 0.
+    """
+    R, A, G = F.shape
+    c0, slope, air_coef, surprise_coef = cst[0], cst[1], cst[2], cst[3]
+    loss_base, loss_exp, loser_mult, sigma, max_share = cst[4], cst[5], cst[6], cst[7], cst[8]
+    mean_factor = np.exp(0.5 * sigma**2)
+    log_fixed = np.log(loss_base) + np.log(loser_mult)
+    log_cap = np.log(max_share)
+    tiny = 1e-9
+    for r in range(R):
+        s = r if st.shape[0] > 1 else 0
+        mean_value = 0.0
+        for g in range(G):
+            mean_value += value[r, g]
+        mean_value /= G
+        for a in range(A):
+            any_legal = False
+            for g in range(G):
+                p_win[r, a, g] = 0.0
+                utility[r, a, g] = 0.0
+                any_legal = any_legal or legal[r, a, g]
+            if not any_legal:
+                continue
+            enemy_air = 0.0
+            enemy_intel = 0.0
+            for b in range(A):
+                if st[s, a, b] == war_code:
+                    enemy_air += air[r, b]
+                    enemy_intel = max(enemy_intel, intel[r, b])
+            air_sup = (air[r, a] - enemy_air) / (air[r, a] + enemy_air + air_reference)
+            surprise = 0.5 * (intel[r, a] - enemy_intel)
+            tol_left = max(cas_tol[r, a] - lost_share[r, a], 0.02)
+            for g in range(G):
+                if not legal[r, a, g]:
+                    continue
+                ap = att_power[r, a, g]
+                e = ep[r, a, g]
+                log_ap = np.log(max(ap, 0.0) + tiny)
+                log_ep = np.log(max(e, 0.0) + tiny)
+                z = (c0 + slope * (log_ap - log_ep) + posture_effect[posture[r, g]]
+                     + terrain_effect[terrain[g]] + air_coef * _clip1(air_sup)
+                     + surprise_coef * _clip1(surprise))
+                p = 0.5 * (1.0 + np.tanh(0.5 * z))
+                pers = att_pers[r, a, g]
+                share = np.exp(min(log_fixed + loss_exp * (log_ep - log_ap), log_cap))
+                loss = min(share * pers, pers) * mean_factor / pers
+                enemy_share = 0.0
+                for b in range(A):
+                    w = hostility_goal[a, b]
+                    if w != 0.0:
+                        enemy_share += w * (F[r, b, g] / max(strength[r, b], 1.0))
+                val = goals[a, g] + opportunity * value[r, g] / mean_value + enemy_share
+                sup = ap / (advance_ratio * e) if e > 0.0 else 1.0
+                take = p * min(sup, 1.0) ** 2
+                p_win[r, a, g] = p
+                utility[r, a, g] = take * val - loss_aversion * loss / tol_left
+
+
+@kernel
+def logit_choice(utility, legal, hold, beta, u, out):  # pragma: no cover
+    """sim.rules.decisions.logit_choice for one actor: utility, legal (R, G); hold, beta, u,
+    out (R,). Writes the chosen region, or -1 (hold), to out."""
+    R, G = utility.shape
+    cdf = np.empty(G + 1)
+    for r in range(R):
+        b = beta[r]
+        top = hold[r] * b
+        for g in range(G):
+            if legal[r, g]:
+                sc = utility[r, g] * b
+                if sc > top:
+                    top = sc
+        total = 0.0
+        for g in range(G):
+            if legal[r, g]:
+                total += np.exp(utility[r, g] * b - top)
+            cdf[g] = total
+        total += np.exp(hold[r] * b - top)
+        cdf[G] = total
+        cut = u[r] * total
+        pick = 0
+        for j in range(G + 1):
+            if cdf[j] < cut:
+                pick += 1
+        if pick > G:
+            pick = G
+        out[r] = -1 if pick == G else pick
+
+
+@kernel
+def movement(F, reserve, morale, morale0, threat, attacking, control, st, ally_code, coop_code,
+             goals, entry, redeploy_rate, reserve_rate, rear_keep, ground):  # pragma: no cover
+    """Phase 4 (sim/rules/movement.py, redeploy): every actor not attacking this step moves
+    forces from its rear towards threatened regions it may reinforce, and reserves enter while
+    an entry region is friendly ground. Arrivals mix their baseline morale in by headcount.
+
+    May reinforce: regions held by the actor, an ally, or a cooperating partner where the actor
+    has a goal. Updates F, reserve, morale in place; writes ground (regions held by the actor
+    or a friend) for the air phase.
+    """
+    R, A, G = F.shape
+    weight = np.empty(G)
+    for r in range(R):
+        s = r if st.shape[0] > 1 else 0
+        for a in range(A):
+            can_enter = False
+            total_w = 0.0
+            for g in range(G):
+                holder = control[r, g]
+                gr = False
+                reinforce = False
+                if holder >= 0:
+                    rel = st[s, a, holder]
+                    gr = rel in (ally_code, coop_code)
+                    reinforce = gr and (holder == a or rel == ally_code or goals[a, g] > 0)
+                ground[r, a, g] = gr
+                if gr and entry[a, g]:
+                    can_enter = True
+                t = threat[r, a, g]
+                w = t * (1.0 + goals[a, g]) if (t > 0.0 and reinforce) else 0.0
+                weight[g] = w
+                total_w += w
+            if attacking[r, a] or not total_w > 0.0:
+                continue
+            pool = 0.0
+            out_share = redeploy_rate * (1 - rear_keep)
+            from_reserve = reserve[r, a] * reserve_rate if can_enter else 0.0
+            for g in range(G):
+                if threat[r, a, g] <= 0.0 and F[r, a, g] > 0.0:
+                    pool += F[r, a, g] * out_share
+            pool += from_reserve
+            for g in range(G):
+                f = F[r, a, g]
+                out = f * out_share if (threat[r, a, g] <= 0.0 and f > 0.0) else 0.0
+                new = f - out + pool * (weight[g] / total_w)
+                incoming = new - f
+                if incoming > 0.0:
+                    morale[r, a, g] = (morale[r, a, g] * f + morale0[r, a] * incoming) / (
+                        f + incoming)
+                F[r, a, g] = new
+            reserve[r, a] -= from_reserve
+
+
+@kernel
+def morale_phase(F, morale, morale0, loss_today, momentum, losses, rq, aggression, st,
+                 war_code, ally_code, coop_code, nb_ptr, nb_idx, neutral, weight, floor,
+                 recovery, loss_shock, isolation_shock, rout_threshold,
+                 broken):  # pragma: no cover
+    """Phase 6 (sim/rules/morale.py): remnants under one person are lost; every cell's morale
+    relaxes to baseline, drops with today's losses and with a bad local ratio (enemy power,
+    weighted by aggression, over friendly power in the region's reach) and moves with
+    momentum; `broken` marks the forces that rout. Updates F, morale, losses in place.
+    """
+    R, A, G = F.shape
+    near = np.empty((A, G))
+    mine = np.empty((A, G))
+    enemies = np.empty((A, A), np.int64)
+    n_enemies = np.empty(A, np.int64)
+    friends = np.empty((A, A), np.int64)
+    n_friends = np.empty(A, np.int64)
+    if st.shape[0] == 1:
+        _partners(st, 0, war_code, war_code, enemies, n_enemies)
+        _partners(st, 0, ally_code, coop_code, friends, n_friends)
+    for r in range(R):
+        if st.shape[0] > 1:
+            _partners(st, r, war_code, war_code, enemies, n_enemies)
+            _partners(st, r, ally_code, coop_code, friends, n_friends)
+        near[:] = 0.0
+        mine[:] = 0.0
+        for b in range(A):
+            lost = 0.0
+            for h in range(G):
+                f = F[r, b, h]
+                if f < 1.0:
+                    lost += f
+                    F[r, b, h] = 0.0
+                    continue
+                p = _power(f, rq[r, b], morale[r, b, h], neutral, weight, floor)
+                pe = p * aggression[r, b]
+                for k in range(nb_ptr[h], nb_ptr[h + 1]):
+                    g = nb_idx[k]
+                    for i in range(n_enemies[b]):
+                        near[enemies[b, i], g] += pe
+                    for i in range(n_friends[b]):
+                        mine[friends[b, i], g] += p
+            losses[r, b] += lost
+        for a in range(A):
+            m0 = morale0[r, a]
+            drift = 0.01 * momentum[r, a]
+            for g in range(G):
+                m = morale[r, a, g]
+                m = (m0 - m) * recovery + m
+                lt = loss_today[r, a, g]
+                if lt > 0.0:
+                    m -= loss_shock * lt / (F[r, a, g] + lt)
+                e = near[a, g]
+                o = mine[a, g]
+                if e > o and o > 0.0:
+                    ratio = min(e / o, 1.7976931348623157e308)
+                    m -= isolation_shock * np.log(ratio) * (1.0 - m0)
+                m += drift
+                m = min(max(m, 0.0), 1.0)
+                morale[r, a, g] = m
+                broken[r, a, g] = m < rout_threshold and F[r, a, g] > 0.0
