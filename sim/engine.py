@@ -32,7 +32,6 @@ from sim.rules.decisions import (
     reach,
 )
 from sim.rules.economy import economy_step
-from sim.rules.movement import retreat_destination
 from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
 from sim.sampling import Purpose, rep_keys, sample_facts, uniforms
 from sim.schema import Scenario, Stance, SupportKind
@@ -356,32 +355,16 @@ class GeoModel(mesa.Model):
     # Phase 5 ---------------------------------------------------------------------------
 
     def _air_strikes(self, loss_today: np.ndarray) -> None:
-        """Each actor's sorties (own + allied support) hit the enemy force nearest its ground."""
-        s, c, k = self.state, self.c, self.k
+        """Each actor's sorties (own + allied support) hit the enemy force nearest its ground
+        (kernels.air_strikes; targets from the enemy power assessed at decision time)."""
+        s = self.state
         sorties = self._air_pool()
         if not (sorties > 0).any():
             return
-        war = self.war()
-        ground = self._step_ground | (s.F > 0)
-        near = (ground.astype(float) @ self.reach) > 0  # (R, A, G) regions in reach of ground
-        ep = self._step_ep  # targets chosen at decision time
-        intel = np.minimum(s.intel + self.intel_bonus, 1.0)
-        for a in range(c.A):
-            rows = np.nonzero(sorties[:, a] > 0)[0]
-            if rows.size == 0:
-                continue
-            score = np.where(near[rows, a], ep[rows, a], 0.0)
-            tgt = score.argmax(axis=1)
-            ok = score[np.arange(rows.size), tgt] > 0
-            rows, tgt = rows[ok], tgt[ok]
-            if rows.size == 0:
-                continue
-            present = s.F[rows, :, tgt] * self._row_relation(war, rows, a)
-            lost = air_strike_losses(sorties[rows, a], intel[rows, a], present,
-                                     k.kills_per_sortie * self.step_days)
-            s.F[rows, :, tgt] -= lost
-            s.losses[rows] += lost
-            loss_today[rows, :, tgt] += lost
+        kernels.air_strikes(s.F, s.losses, loss_today, sorties,
+                            np.minimum(s.intel + self.intel_bonus, 1.0), self._step_ground,
+                            self._step_ep, self._stances(), WAR, self._nb_ptr, self._nb_idx,
+                            self.k.kills_per_sortie * self.step_days)
 
     def _combat(self, options: Options, loss_today: np.ndarray) -> None:
         for agent in self.actors:
@@ -478,25 +461,12 @@ class GeoModel(mesa.Model):
         self._set_control(r, hw, a)
 
     def _retreat(self, b: int, rows: np.ndarray, g: np.ndarray) -> None:
-        """Actor b's forces in region g[i] leave it; nowhere to go means dispersed/captured."""
+        """Actor b's forces in region g[i] leave it; nowhere to go means dispersed/captured
+        (kernels.retreat)."""
         s = self.state
-        friendly = self.friendly_ground(rows)[:, b, :]
-        dest = retreat_destination(self.c.adj, g, friendly, s.F[rows, b, :])
-        moving = s.F[rows, b, g].copy()
-        s.F[rows, b, g] = 0.0
-        ok = dest >= 0
-        r, d, m = rows[ok], dest[ok], moving[ok]
-        # The retreating force brings its morale: mix with the destination's by headcount.
-        # np.add.at: a replication may appear more than once (several regions at a time).
-        weight = np.zeros_like(s.morale[:, b, :])
-        np.add.at(weight, (r, d), m)
-        carried = np.zeros_like(weight)
-        np.add.at(carried, (r, d), m * s.morale[r, b, g[ok]])
-        total = s.F[:, b, :] + weight
-        s.morale[:, b, :] = np.divide(s.morale[:, b, :] * s.F[:, b, :] + carried, total,
-                                      out=s.morale[:, b, :].copy(), where=weight > 0)
-        np.add.at(s.F, (r, b, d), m)  # type: ignore[arg-type]  # numpy stubs: index tuples
-        np.add.at(s.losses, (rows[~ok], b), moving[~ok])  # type: ignore[arg-type]
+        kernels.retreat(s.F, s.morale, s.losses, s.control, self._stances(), *FRIENDLY,
+                        self.c.adj, b, np.ascontiguousarray(rows, np.int64),
+                        np.ascontiguousarray(g, np.int64))
 
     def _set_control(self, rows: np.ndarray, g: np.ndarray, a: int) -> None:
         s = self.state
@@ -551,20 +521,18 @@ class GeoModel(mesa.Model):
         """Empty regions pass to the enemy present in them, or to an adjacent enemy that has a
         goal there; quiet holding fortifies."""
         s, c, k = self.state, self.c, self.k
-        # Personnel friendly to each actor in each region, read at each region's holder.
-        friendly_f = enemy_power(s.F, self.friendly())  # (R, A, G)
-        holder = np.clip(s.control, 0, None)
-        held_by_friends = np.take_along_axis(friendly_f, holder[:, None, :], axis=1)[:, 0, :]
-        undefended = (held_by_friends <= 0) & (s.control >= 0)
+        undefended = np.empty(s.control.shape, bool)
+        kernels.undefended(s.F, s.control, self._stances(), *FRIENDLY, undefended)
         rr, gg = np.nonzero(undefended)
         if rr.size:
-            adj_f = s.F @ c.adj.astype(float)  # (R, A, G) personnel in neighbouring regions
             # Only undefended regions can change hands here: evaluate just those.
             holder = s.control[rr, gg]
             enemies = self.war()[holder] if self._stance_uniform else s.war()[rr, holder]
             inside = s.F[rr, :, gg] * enemies  # (n, A)
-            # Walking into an empty region takes a reason: only enemies with a goal there do.
-            adjacent = adj_f[rr, :, gg] * enemies * (c.goals[:, gg].T > 0)
+            # Personnel in neighbouring regions; walking into an empty region takes a reason:
+            # only enemies with a goal there do.
+            adj_f = np.einsum("nah,nh->na", s.F[rr], c.adj[gg].astype(float))
+            adjacent = adj_f * enemies * (c.goals[:, gg].T > 0)
             take = (inside.sum(1) > 0) | (adjacent.sum(1) > 0)
             rr, gg, inside, adjacent = rr[take], gg[take], inside[take], adjacent[take]
         if rr.size:

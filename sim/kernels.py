@@ -362,3 +362,126 @@ def morale_phase(F, morale, morale0, loss_today, momentum, losses, rq, aggressio
                 m = min(max(m, 0.0), 1.0)
                 morale[r, a, g] = m
                 broken[r, a, g] = m < rout_threshold and F[r, a, g] > 0.0
+
+
+@kernel
+def air_strikes(F, losses, loss_today, sorties, intel, ground, ep, st, war_code, nb_ptr,
+                nb_idx, kills_per_sortie):  # pragma: no cover
+    """Phase 5, air (sim/rules/support.py, air_strike_losses): each actor with sorties, in
+    actor order, strikes the region in reach of its ground or forces where the enemy power
+    assessed at decision time (ep) is greatest (first such region on ties); kills =
+    sorties x kills_per_sortie x (0.5 + intel), shared over the enemies present by headcount,
+    each loss at most the personnel present. Updates F, losses and loss_today in place.
+    """
+    R, A, G = F.shape
+    near = np.empty((A, G), np.bool_)
+    for r in range(R):
+        s = r if st.shape[0] > 1 else 0
+        active = False
+        for a in range(A):
+            active = active or sorties[r, a] > 0.0
+        if not active:
+            continue
+        # Reach of each actor's ground or forces, fixed before the first strike.
+        near[:] = False
+        for a in range(A):
+            for h in range(G):
+                if ground[r, a, h] or F[r, a, h] > 0.0:
+                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
+                        near[a, nb_idx[k]] = True
+        for a in range(A):
+            if not sorties[r, a] > 0.0:
+                continue
+            tgt = 0
+            best = 0.0
+            for g in range(G):
+                score = ep[r, a, g] if near[a, g] else 0.0
+                if score > best:
+                    best = score
+                    tgt = g
+            if not best > 0.0:
+                continue
+            total = 0.0
+            for b in range(A):
+                if st[s, a, b] == war_code:
+                    total += F[r, b, tgt]
+            if not total > 0.0:
+                continue
+            kills = sorties[r, a] * kills_per_sortie * (0.5 + intel[r, a])
+            for b in range(A):
+                if st[s, a, b] == war_code:
+                    present = F[r, b, tgt]
+                    lost = min(kills * (present / total), present)
+                    F[r, b, tgt] -= lost
+                    losses[r, b] += lost
+                    loss_today[r, b, tgt] += lost
+
+
+@kernel
+def retreat(F, morale, losses, control, st, ally_code, coop_code, adj, b, rows,
+            regions):  # pragma: no cover
+    """Actor b's forces leave region regions[i] in replication rows[i] (sim/rules/movement.py,
+    retreat_destination): each goes to the neighbour held by b or a friend where b has most
+    forces (first on ties), chosen before anyone moves, and brings its morale (mixed in by
+    headcount); with nowhere to go it is lost (dispersed or captured). Updates F, morale and
+    losses in place.
+    """
+    R, A, G = F.shape
+    n = rows.shape[0]
+    dest = np.empty(n, np.int64)
+    moving = np.empty(n)
+    for i in range(n):
+        r = rows[i]
+        s = r if st.shape[0] > 1 else 0
+        h = regions[i]
+        best = -1
+        best_score = -1.0
+        for d in range(G):
+            if adj[h, d]:
+                holder = control[r, d]
+                if holder >= 0 and st[s, b, holder] in (ally_code, coop_code):
+                    score = F[r, b, d] + 1.0
+                    if score > best_score:
+                        best_score = score
+                        best = d
+        dest[i] = best
+        moving[i] = F[r, b, h]
+    for i in range(n):
+        F[rows[i], b, regions[i]] = 0.0
+    weight = np.zeros((R, G))
+    carried = np.zeros((R, G))
+    for i in range(n):
+        r = rows[i]
+        d = dest[i]
+        if d >= 0:
+            weight[r, d] += moving[i]
+            carried[r, d] += moving[i] * morale[r, b, regions[i]]
+        else:
+            losses[r, b] += moving[i]
+    for i in range(n):
+        r = rows[i]
+        d = dest[i]
+        if d >= 0 and weight[r, d] > 0.0:
+            f = F[r, b, d]
+            morale[r, b, d] = (morale[r, b, d] * f + carried[r, d]) / (f + weight[r, d])
+            F[r, b, d] = f + weight[r, d]
+            weight[r, d] = 0.0
+
+
+@kernel
+def undefended(F, control, st, ally_code, coop_code, out):  # pragma: no cover
+    """Phase 7: out[r, g] = region g is held (control >= 0) but neither its holder nor any
+    friend of the holder (alliance, cooperation) has personnel in it."""
+    R, A, G = F.shape
+    for r in range(R):
+        s = r if st.shape[0] > 1 else 0
+        for g in range(G):
+            holder = control[r, g]
+            if holder < 0:
+                out[r, g] = False
+                continue
+            held = 0.0
+            for b in range(A):
+                if st[s, holder, b] in (ally_code, coop_code):
+                    held += F[r, b, g]
+            out[r, g] = not held > 0.0
