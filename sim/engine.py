@@ -521,31 +521,16 @@ class GeoModel(mesa.Model):
         """Empty regions pass to the enemy present in them, or to an adjacent enemy that has a
         goal there; quiet holding fortifies."""
         s, c, k = self.state, self.c, self.k
-        undefended = np.empty(s.control.shape, bool)
-        kernels.undefended(s.F, s.control, self._stances(), *FRIENDLY, undefended)
-        rr, gg = np.nonzero(undefended)
+        new = np.empty(s.control.shape, np.int64)
+        walk = np.empty(s.control.shape, bool)
+        kernels.control_changes(s.F, s.control, self._stances(), WAR, *FRIENDLY, c.adj, c.goals,
+                                new, walk)
+        rr, gg = np.nonzero(new >= 0)
         if rr.size:
-            # Only undefended regions can change hands here: evaluate just those.
-            holder = s.control[rr, gg]
-            enemies = self.war()[holder] if self._stance_uniform else s.war()[rr, holder]
-            inside = s.F[rr, :, gg] * enemies  # (n, A)
-            # Personnel in neighbouring regions; walking into an empty region takes a reason:
-            # only enemies with a goal there do.
-            adj_f = np.einsum("nah,nh->na", s.F[rr], c.adj[gg].astype(float))
-            adjacent = adj_f * enemies * (c.goals[:, gg].T > 0)
-            take = (inside.sum(1) > 0) | (adjacent.sum(1) > 0)
-            rr, gg, inside, adjacent = rr[take], gg[take], inside[take], adjacent[take]
-        if rr.size:
-            by_inside = inside.sum(1) > 0
-            new = np.where(by_inside, inside.argmax(1), adjacent.argmax(1))
             # Walking in: an occupying detachment moves from the neighbour with most forces.
-            for i in np.nonzero(~by_inside)[0]:
-                r, g, a = rr[i], gg[i], new[i]
-                nb = np.where(c.adj[g], s.F[r, a, :], 0.0)
-                src = int(nb.argmax())
-                det = nb[src] * k.occupy_share
-                s.F[r, a, src] -= det
-                s.F[r, a, g] += det
+            wr, wg = np.nonzero(walk)
+            kernels.walk_in(s.F, c.adj, wr, wg, new[wr, wg], k.occupy_share)
+            new = new[rr, gg]
             for a in np.unique(new):
                 sel = new == a
                 self._set_control(rr[sel], gg[sel], int(a))

@@ -469,19 +469,67 @@ def retreat(F, morale, losses, control, st, ally_code, coop_code, adj, b, rows,
 
 
 @kernel
-def undefended(F, control, st, ally_code, coop_code, out):  # pragma: no cover
-    """Phase 7: out[r, g] = region g is held (control >= 0) but neither its holder nor any
-    friend of the holder (alliance, cooperation) has personnel in it."""
+def control_changes(F, control, st, war_code, ally_code, coop_code, adj, goals, new_holder,
+                    walk):  # pragma: no cover
+    """Phase 7: which held regions change hands this step.
+
+    A region is undefended when neither its holder nor a friend of the holder (alliance,
+    cooperation) has personnel in it. It passes to the holder's enemy with most personnel
+    inside; with none inside, to the enemy with most personnel in the neighbouring regions
+    among those with a goal there (walk[r, g] = True: it must send a detachment). First actor
+    on ties. new_holder[r, g] = that actor, or -1 when the region does not change hands.
+    """
     R, A, G = F.shape
     for r in range(R):
         s = r if st.shape[0] > 1 else 0
         for g in range(G):
+            new_holder[r, g] = -1
+            walk[r, g] = False
             holder = control[r, g]
             if holder < 0:
-                out[r, g] = False
                 continue
             held = 0.0
             for b in range(A):
                 if st[s, holder, b] in (ally_code, coop_code):
                     held += F[r, b, g]
-            out[r, g] = not held > 0.0
+            if held > 0.0:
+                continue
+            best = -1
+            most = 0.0
+            for a in range(A):
+                if st[s, holder, a] == war_code and F[r, a, g] > most:
+                    most = F[r, a, g]
+                    best = a
+            if best < 0:
+                for a in range(A):
+                    if st[s, holder, a] != war_code or not goals[a, g] > 0:
+                        continue
+                    near = 0.0
+                    for h in range(G):
+                        if adj[g, h]:
+                            near += F[r, a, h]
+                    if near > most:
+                        most = near
+                        best = a
+                walk[r, g] = best >= 0
+            new_holder[r, g] = best
+
+
+@kernel
+def walk_in(F, adj, rows, regions, actors, share):  # pragma: no cover
+    """Phase 7: actor actors[i] occupies the empty region regions[i] of replication rows[i]
+    with `share` of its forces in the neighbour where it has most (first on ties), one region
+    after another in the order given. Updates F in place."""
+    G = F.shape[2]
+    for i in range(rows.shape[0]):
+        r, g, a = rows[i], regions[i], actors[i]
+        src = 0
+        most = 0.0
+        for h in range(G):
+            f = F[r, a, h] if adj[g, h] else 0.0
+            if f > most:
+                most = f
+                src = h
+        detachment = most * share
+        F[r, a, src] -= detachment
+        F[r, a, g] += detachment
