@@ -445,7 +445,7 @@ class GeoModel(mesa.Model):
             committed > 0)
         beaten = war & (s.F[rows, :, h] > 0) & advance[:, None]
         s.morale[rows, :, h] -= k.defeat_shock * beaten
-        np.clip(s.morale, 0.0, 1.0, out=s.morale)
+        s.morale[rows] = np.clip(s.morale[rows], 0.0, 1.0)  # only these rows changed
         w = np.nonzero(advance)[0]
         if w.size == 0:
             return
@@ -484,7 +484,8 @@ class GeoModel(mesa.Model):
                                 (int(lost.sum()), self.c.G))
         # subtract.at: one replication may lose several regions in one call.
         np.subtract.at(s.morale, (rows[lost], old[lost]), shock)
-        np.clip(s.morale, 0.0, 1.0, out=s.morale)
+        hit = np.unique(rows[lost])  # only these rows changed
+        s.morale[hit] = np.clip(s.morale[hit], 0.0, 1.0)
         if self.log:
             self.log.control(rows, g, old, a)
 

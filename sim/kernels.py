@@ -533,3 +533,20 @@ def walk_in(F, adj, rows, regions, actors, share):  # pragma: no cover
         detachment = most * share
         F[r, a, src] -= detachment
         F[r, a, g] += detachment
+
+
+@kernel
+def territory(control, value, out):  # pragma: no cover
+    """out[r, a] = share of replication r's total strategic value in regions held by a."""
+    R, A = out.shape
+    for r in range(R):
+        total = 0.0
+        for a in range(A):
+            out[r, a] = 0.0
+        for g in range(control.shape[1]):
+            total += value[r, g]
+            holder = control[r, g]
+            if holder >= 0:
+                out[r, holder] += value[r, g]
+        for a in range(A):
+            out[r, a] /= total

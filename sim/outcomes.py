@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.compile import STANCE_CODES
 from sim.schema import Goal, GoalKind, Outcome, OutcomeKind, Stance
 
@@ -76,6 +77,6 @@ def goal_met(model: GeoModel, a: int, goal: Goal, snap: dict[str, np.ndarray]) -
 
 def territory(model: GeoModel) -> np.ndarray:
     """(R, A) share of total strategic value held by each actor."""
-    s, v = model.state, model.p["value"]
-    held = (s.control[:, None, :] == np.arange(model.c.A)[None, :, None])
-    return (held * v[:, None, :]).sum(2) / v.sum(1)[:, None]
+    out = np.empty((model.R, model.c.A))
+    kernels.territory(model.state.control, model.p["value"], out)
+    return out
