@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sim import forkserver
 from sim.errors import ResultsError, UsageError, check_at_least
 
 DESIGNS = ("mc", "lhs")
@@ -277,10 +278,10 @@ class ProcessBackend:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context(self.start_method)
-        if self.start_method == "forkserver":
-            # Import the engine once in the fork server; workers fork from it ready to run.
-            ctx.set_forkserver_preload(["sim.ensemble", "sim.engine"])
+        # forkserver: the engine is imported once in the fork server (sim/forkserver.py);
+        # workers fork from it ready to run.
+        ctx = forkserver.context() if self.start_method == "forkserver" else mp.get_context(
+            self.start_method)
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
 
     def map_batches(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Generator[Any]:

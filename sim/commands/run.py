@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim import forkserver
 from sim.errors import UsageError, check_at_least
 
 
@@ -60,6 +61,9 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.backend == "local" and not args.scheduler and args.runs != 1 and (
+            args.workers or os.cpu_count() or 1) > 1:
+        forkserver.start_early()  # its imports overlap ours and the scenario's loading
     from rich.console import Console
 
     from sim import ensemble, results
