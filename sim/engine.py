@@ -312,32 +312,32 @@ class GeoModel(mesa.Model):
     def _air_pool(self) -> np.ndarray:
         return self.state.air + self.air_for
 
-    def _options(self) -> Options:
-        """Every actor's legal attacks and their utilities (phase 3, see decisions.py)."""
-        s, k = self.state, self.k
-        ep, def_pers, threat, att_power, att_pers = (np.empty_like(s.F) for _ in range(5))
+    def _options(self, detail: bool = False) -> Options:
+        """Every actor's legal attacks and their utilities (phase 3: kernels.options, the rules
+        of sim/rules/decisions.py). `detail` also keeps every option's attack power and
+        personnel and the defenders' personnel (for a wargame's views; the ensemble skips
+        them)."""
+        s, k, c = self.state, self.k, self.c
+        ep, threat, p_win, utility = (np.empty_like(s.F) for _ in range(4))
         legal = np.empty(s.F.shape, bool)
+        shape = s.F.shape if detail else (0, *s.F.shape[1:])
+        att_power, att_pers, def_pers = (np.empty(shape) for _ in range(3))
         lost_share = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
                                where=s.strength0 > 0)
-        kernels.options_dense(s.F, s.morale, s.readiness * s.quality, self._stances(), WAR,
-                              s.control, self._nb_ptr, self._nb_idx, k.commit_share,
-                              k.min_attack_personnel, k.min_power_ratio,
-                              lost_share < self.p["cas_tol"], *self._morale_args(),
-                              ep, def_pers, threat, att_power, att_pers, legal)
+        kernels.options(s.F, s.reserve, s.morale, s.readiness * s.quality, self._stances(), WAR,
+                        s.control, self._nb_ptr, self._nb_idx, k.commit_share,
+                        k.min_attack_personnel, k.min_power_ratio, self.p["cas_tol"],
+                        lost_share, *self._morale_args(), s.posture, c.terrain,
+                        self._air_pool(), np.minimum(s.intel + self.intel_bonus, 1.0),
+                        c.hostility_goal, c.goals, self.p["value"], *self._combat_args,
+                        k.air_reference, k.opportunity_weight, k.loss_aversion, k.advance_ratio,
+                        ep, threat, legal, p_win, utility, att_power, att_pers, def_pers)
         # Reused later in the step: movement (nothing moves in between) and air-strike
         # targeting (strikes are planned at decision time).
         self._step_ep = ep
         self._step_threat = threat
-        utility, p_win = np.empty_like(s.F), np.empty_like(s.F)
-        kernels.evaluate_options(legal, att_power, att_pers, ep, def_pers, s.F, s.strength(),
-                                 s.posture, self.c.terrain, self._air_pool(),
-                                 np.minimum(s.intel + self.intel_bonus, 1.0), self._stances(),
-                                 WAR, self.p["cas_tol"], lost_share, self.c.hostility_goal,
-                                 self.c.goals, self.p["value"], *self._combat_args,
-                                 k.air_reference, k.opportunity_weight, k.loss_aversion,
-                                 k.advance_ratio, p_win, utility)
         hold = k.hold_utility * (1.0 - self.p["aggression"])
-        return Options(att_power, att_pers, ep, legal, utility, hold, p_win)
+        return Options(att_power, att_pers, ep, legal, utility, hold, p_win, def_pers)
 
     # Phase 4 ---------------------------------------------------------------------------
 

@@ -63,78 +63,18 @@ def _partners(st, s, code1, code2, out, count):  # pragma: no cover
         count[b] = n
 
 
-@kernel
-def options_dense(F, morale, rq, st, war_code, control, nb_ptr, nb_idx, commit, min_pers,
-                  min_ratio, cas_ok, neutral, weight, floor,
-                  ep, def_pers, threat, att_power, att_pers, legal):  # pragma: no cover
-    """Phase 3's dense part (sim/rules/decisions.py): for every actor a and region g,
-
-    ep = power of a's enemies in g, def_pers = their personnel, threat = ep summed over g's
-    reach, att_power / att_pers = commit x a's power / personnel in g's reach, and whether
-    attacking g is legal: (enemies in g or g held by an enemy), enough personnel, power at
-    least min_ratio x ep, and casualties within tolerance (cas_ok).
-    Outputs (R, A, G) arrays are written in place. Only cells with forces contribute, so
-    the sums run over the few occupied cells (reach is symmetric: g in reach of h iff h in
-    reach of g, so gathering over g's reach equals scattering from h to its reach).
-    """
-    R, A, G = F.shape
-    enemies = np.empty((A, A), np.int64)
-    n_enemies = np.empty(A, np.int64)
-    if st.shape[0] == 1:
-        _partners(st, 0, war_code, war_code, enemies, n_enemies)
-    for r in range(R):
-        s = r if st.shape[0] > 1 else 0
-        if st.shape[0] > 1:
-            _partners(st, s, war_code, war_code, enemies, n_enemies)
-        for a in range(A):
-            for g in range(G):
-                ep[r, a, g] = 0.0
-                def_pers[r, a, g] = 0.0
-                threat[r, a, g] = 0.0
-                att_power[r, a, g] = 0.0
-                att_pers[r, a, g] = 0.0
-        for b in range(A):
-            for h in range(G):
-                f = F[r, b, h]
-                if f > 0.0:
-                    p = _power(f, rq[r, b], morale[r, b, h], neutral, weight, floor)
-                    for i in range(n_enemies[b]):
-                        a = enemies[b, i]
-                        ep[r, a, h] += p
-                        def_pers[r, a, h] += f
-                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
-                        g = nb_idx[k]
-                        att_power[r, b, g] += p
-                        att_pers[r, b, g] += f
-        for a in range(A):
-            for h in range(G):
-                e = ep[r, a, h]
-                if e > 0.0:
-                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
-                        threat[r, a, nb_idx[k]] += e
-        for a in range(A):
-            ok_a = cas_ok[r, a]
-            for g in range(G):
-                ap = att_power[r, a, g] * commit
-                af = att_pers[r, a, g] * commit
-                att_power[r, a, g] = ap
-                att_pers[r, a, g] = af
-                e = ep[r, a, g]
-                holder = control[r, g]
-                enemy_held = holder >= 0 and st[s, holder, a] == war_code
-                legal[r, a, g] = (ok_a and (e > 0.0 or enemy_held) and af >= min_pers
-                                  and ap >= min_ratio * e)
-
-
 def combat_args(cc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The combat constants the kernels read: (scalars, posture effects, terrain effects).
 
-    Scalars, in order: win_intercept, ratio_slope, air_coef, surprise_coef, att_loss_base,
-    att_loss_exp, att_loser_mult, att_loss_sigma, max_daily_loss_share.
+    Scalars, in order: win_intercept, ratio_slope, air_coef, surprise_coef, att_loss_exp,
+    ln(att_loss_base) + ln(att_loser_mult) (a failed attack's median log loss share at
+    parity), ln(max_daily_loss_share) and exp(att_loss_sigma^2 / 2) (the lognormal mean
+    factor), computed once here rather than per option.
     """
     scalars = np.array([cc.win_intercept, cc.ratio_slope, cc.air_coef, cc.surprise_coef,
-                        cc.att_loss_base, cc.att_loss_exp, cc.att_loser_mult, cc.att_loss_sigma,
-                        cc.max_daily_loss_share], dtype=np.float64)
+                        cc.att_loss_exp, np.log(cc.att_loss_base) + np.log(cc.att_loser_mult),
+                        np.log(cc.max_daily_loss_share), np.exp(0.5 * cc.att_loss_sigma**2)],
+                       dtype=np.float64)
     return (scalars, np.asarray(cc.posture_effect, np.float64),
             np.asarray(cc.terrain_effect, np.float64))
 
@@ -145,42 +85,101 @@ def _clip1(x: float) -> float:
 
 
 @kernel
-def evaluate_options(legal, att_power, att_pers, ep, def_pers, F, strength, posture, terrain,
-                     air, intel, st, war_code, cas_tol, lost_share, hostility_goal, goals,
-                     value, cst, posture_effect, terrain_effect, air_reference, opportunity,
-                     loss_aversion, advance_ratio, p_win, utility):  # pragma: no cover
-    """P(win) and utility of every legal attack (engine `_evaluate`; sim/rules/decisions.py):
+def _attack_value(ap, e, pers, posture_term, terrain_term, air_sup, surprise, cst, val,
+                  tol_left, loss_aversion, advance_ratio):  # pragma: no cover
+    """(P(win), utility) of one legal attack; see :func:`options`."""
+    c0, slope, air_coef, surprise_coef = cst[0], cst[1], cst[2], cst[3]
+    loss_exp, log_fixed, log_cap, mean_factor = cst[4], cst[5], cst[6], cst[7]
+    tiny = 1e-9
+    log_ap = np.log(max(ap, 0.0) + tiny)
+    log_ep = np.log(max(e, 0.0) + tiny)
+    z = (c0 + slope * (log_ap - log_ep) + posture_term + terrain_term
+         + air_coef * _clip1(air_sup) + surprise_coef * _clip1(surprise))
+    p = 0.5 * (1.0 + np.tanh(0.5 * z))
+    share = np.exp(min(log_fixed + loss_exp * (log_ep - log_ap), log_cap))
+    loss = min(share * pers, pers) * mean_factor / pers
+    sup = ap / (advance_ratio * e) if e > 0.0 else 1.0
+    take = p * min(sup, 1.0) ** 2
+    return p, take * val - loss_aversion * loss / tol_left
 
-    air_sup  = (air_a - enemy air) / (air_a + enemy air + air_reference)
-    surprise = (intel_a - max(0, max enemy intel)) / 2
-    p        = win_probability(att_power, ep, posture, terrain, no river, air_sup, surprise)
-    loss     = mean daily loss share if the attack fails (daily_losses at median noise x the
-               lognormal mean factor exp(sigma^2 / 2))
-    value    = goal + opportunity x value_g / mean value + hostility-weighted enemy share in g
-    utility  = attack_utility(p, att_power, ep, value, loss, tolerance left)
-    Cells that are not legal keep p_win = utility = 0.
+
+@kernel
+def options(F, reserve, morale, rq, st, war_code, control, nb_ptr, nb_idx, commit, min_pers,
+            min_ratio, cas_tol, lost_share, neutral, weight, floor, posture, terrain, air,
+            intel, hostility_goal, goals, value, cst, posture_effect, terrain_effect,
+            air_reference, opportunity, loss_aversion, advance_ratio,
+            ep, threat, legal, p_win, utility, att_power, att_pers,
+            def_pers):  # pragma: no cover
+    """Phase 3 (sim/rules/decisions.py; the engine's `_options`): every actor's attack options
+    against every region, per replication.
+
+    For actor a and region g: ep = combat power of a's enemies in g, threat = ep summed over
+    g's reach, attack power / personnel = commit x a's power / personnel in g's reach.
+    Attacking g is legal when there are enemies in g or an enemy holds it, the attack has
+    min_pers personnel and min_ratio x ep power, and a's losses are within its tolerance.
+    Each legal attack gets
+      air_sup  = (air_a - enemy air) / (air_a + enemy air + air_reference)
+      surprise = (intel_a - max(0, max enemy intel)) / 2
+      p        = win_probability(attack power, ep, posture, terrain, no river, air, surprise)
+      loss     = mean daily loss share if it fails (daily_losses at median noise x exp(s^2/2))
+      value    = goal + opportunity x value_g / mean value + hostility-weighted enemy share
+      utility  = attack_utility(p, attack power, ep, value, loss, tolerance left)
+    and other cells p_win = utility = 0.
+
+    Writes ep, threat, legal, p_win, utility (R, A, G). att_power, att_pers and def_pers
+    (enemy personnel) are written only when given with R rows (shape (0, A, G): not wanted):
+    the ensemble does not need them and every full array written costs memory bandwidth, the
+    limit of this kernel. Per replication, work stays in (A, G) scratch arrays.
     """
     R, A, G = F.shape
-    c0, slope, air_coef, surprise_coef = cst[0], cst[1], cst[2], cst[3]
-    loss_base, loss_exp, loser_mult, sigma, max_share = cst[4], cst[5], cst[6], cst[7], cst[8]
-    mean_factor = np.exp(0.5 * sigma**2)
-    log_fixed = np.log(loss_base) + np.log(loser_mult)
-    log_cap = np.log(max_share)
-    tiny = 1e-9
+    detail = att_power.shape[0] == R
+    ep_r = np.empty((A, G))
+    dp_r = np.empty((A, G))
+    ap_r = np.empty((A, G))
+    af_r = np.empty((A, G))
+    strength = np.empty(A)
+    enemies = np.empty((A, A), np.int64)
+    n_enemies = np.empty(A, np.int64)
+    if st.shape[0] == 1:
+        _partners(st, 0, war_code, war_code, enemies, n_enemies)
     for r in range(R):
         s = r if st.shape[0] > 1 else 0
+        if st.shape[0] > 1:
+            _partners(st, s, war_code, war_code, enemies, n_enemies)
+        ep_r[:] = 0.0
+        dp_r[:] = 0.0
+        ap_r[:] = 0.0
+        af_r[:] = 0.0
+        # Forces: enemy power and personnel in each region, attack power in each reach.
+        for b in range(A):
+            total = 0.0
+            for h in range(G):
+                f = F[r, b, h]
+                total += f
+                if f > 0.0:
+                    p = _power(f, rq[r, b], morale[r, b, h], neutral, weight, floor)
+                    for i in range(n_enemies[b]):
+                        a = enemies[b, i]
+                        ep_r[a, h] += p
+                        dp_r[a, h] += f
+                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
+                        g = nb_idx[k]
+                        ap_r[b, g] += p
+                        af_r[b, g] += f
+            strength[b] = total + reserve[r, b]
         mean_value = 0.0
         for g in range(G):
             mean_value += value[r, g]
         mean_value /= G
         for a in range(A):
-            any_legal = False
             for g in range(G):
-                p_win[r, a, g] = 0.0
-                utility[r, a, g] = 0.0
-                any_legal = any_legal or legal[r, a, g]
-            if not any_legal:
-                continue
+                threat[r, a, g] = 0.0
+            for h in range(G):
+                e = ep_r[a, h]
+                ep[r, a, h] = e
+                if e > 0.0:
+                    for k in range(nb_ptr[h], nb_ptr[h + 1]):
+                        threat[r, a, nb_idx[k]] += e
             enemy_air = 0.0
             enemy_intel = 0.0
             for b in range(A):
@@ -189,31 +188,34 @@ def evaluate_options(legal, att_power, att_pers, ep, def_pers, F, strength, post
                     enemy_intel = max(enemy_intel, intel[r, b])
             air_sup = (air[r, a] - enemy_air) / (air[r, a] + enemy_air + air_reference)
             surprise = 0.5 * (intel[r, a] - enemy_intel)
+            ok_a = lost_share[r, a] < cas_tol[r, a]
             tol_left = max(cas_tol[r, a] - lost_share[r, a], 0.02)
             for g in range(G):
-                if not legal[r, a, g]:
+                ap = ap_r[a, g] * commit
+                af = af_r[a, g] * commit
+                e = ep_r[a, g]
+                if detail:
+                    att_power[r, a, g] = ap
+                    att_pers[r, a, g] = af
+                    def_pers[r, a, g] = dp_r[a, g]
+                holder = control[r, g]
+                enemy_held = holder >= 0 and st[s, holder, a] == war_code
+                ok = (ok_a and (e > 0.0 or enemy_held) and af >= min_pers
+                      and ap >= min_ratio * e)
+                legal[r, a, g] = ok
+                if not ok:
+                    p_win[r, a, g] = 0.0
+                    utility[r, a, g] = 0.0
                     continue
-                ap = att_power[r, a, g]
-                e = ep[r, a, g]
-                log_ap = np.log(max(ap, 0.0) + tiny)
-                log_ep = np.log(max(e, 0.0) + tiny)
-                z = (c0 + slope * (log_ap - log_ep) + posture_effect[posture[r, g]]
-                     + terrain_effect[terrain[g]] + air_coef * _clip1(air_sup)
-                     + surprise_coef * _clip1(surprise))
-                p = 0.5 * (1.0 + np.tanh(0.5 * z))
-                pers = att_pers[r, a, g]
-                share = np.exp(min(log_fixed + loss_exp * (log_ep - log_ap), log_cap))
-                loss = min(share * pers, pers) * mean_factor / pers
                 enemy_share = 0.0
                 for b in range(A):
                     w = hostility_goal[a, b]
                     if w != 0.0:
-                        enemy_share += w * (F[r, b, g] / max(strength[r, b], 1.0))
+                        enemy_share += w * (F[r, b, g] / max(strength[b], 1.0))
                 val = goals[a, g] + opportunity * value[r, g] / mean_value + enemy_share
-                sup = ap / (advance_ratio * e) if e > 0.0 else 1.0
-                take = p * min(sup, 1.0) ** 2
-                p_win[r, a, g] = p
-                utility[r, a, g] = take * val - loss_aversion * loss / tol_left
+                p_win[r, a, g], utility[r, a, g] = _attack_value(
+                    ap, e, af, posture_effect[posture[r, g]], terrain_effect[terrain[g]],
+                    air_sup, surprise, cst, val, tol_left, loss_aversion, advance_ratio)
 
 
 @kernel

@@ -26,13 +26,14 @@ HOLD = -1
 class Options:
     """Attack options of every actor against every region, per replication."""
 
-    att_power: np.ndarray  # (R, A, G)
-    att_personnel: np.ndarray  # (R, A, G)
+    att_power: np.ndarray  # (R, A, G); (0, A, G) unless asked for in detail
+    att_personnel: np.ndarray  # (R, A, G); (0, A, G) unless asked for in detail
     def_power: np.ndarray  # (R, A, G)
     legal: np.ndarray  # (R, A, G) bool
     utility: np.ndarray  # (R, A, G)
     hold_utility: np.ndarray  # (R, A)
     p_win: np.ndarray  # (R, A, G)
+    def_personnel: np.ndarray  # (R, A, G); (0, A, G) unless asked for in detail
 
 
 def reach(adj: np.ndarray) -> np.ndarray:

@@ -104,7 +104,7 @@ class GameModel(GeoModel):
 
     def options(self) -> Options:
         """This step's attack options of every actor (legal targets, p_win), read-only."""
-        return self._options()
+        return self._options(detail=True)
 
     def _support_and_events(self) -> None:
         super()._support_and_events()
