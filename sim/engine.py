@@ -32,7 +32,7 @@ from sim.rules.decisions import (
     reach,
 )
 from sim.rules.economy import economy_step
-from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
+from sim.rules.support import air_strike_losses, troop_delivery
 from sim.sampling import Purpose, rep_keys, sample_facts, uniforms
 from sim.schema import Scenario, Stance, SupportKind
 from sim.state import State, initial_state
@@ -84,6 +84,7 @@ class GeoModel(mesa.Model):
         self.reach = reach(self.c.adj)
         self._nb_ptr, self._nb_idx = kernels.neighbourhoods(self.reach)
         self._combat_args = kernels.combat_args(self.cc)
+        self._battle_args = kernels.battle_args(self.cc)
         self.space = self._network()
         self.actors = [
             ActorAgent(self, i, aid, spec) for i, (aid, spec) in enumerate(scenario.actors.items())
@@ -367,98 +368,49 @@ class GeoModel(mesa.Model):
                             self.k.kills_per_sortie * self.step_days)
 
     def _combat(self, options: Options, loss_today: np.ndarray) -> None:
-        for agent in self.actors:
-            rows = np.nonzero(agent.target != HOLD)[0]
-            if rows.size:
-                self._battle(agent.index, rows, agent.target[rows], loss_today)
-
-    def _battle(self, a: int, rows: np.ndarray, h: np.ndarray, loss_today: np.ndarray) -> None:
-        """Actor a attacks region h[i] in replication rows[i]: one engagement per step."""
-        s, c, k, cc = self.state, self.c, self.k, self.cc
-        war = self._row_relation(self.war(), rows, a)  # (n, A) who a fights
-        origins = self.reach[h] > 0  # (n, G)
-        att_pers_g = k.commit_share * s.F[rows, a, :] * origins  # (n, G)
-        att_pers = att_pers_g.sum(axis=1)
-        keep = att_pers >= k.min_attack_personnel * 0.5
-        if not keep.any():
+        """Every actor with a target attacks it, in actor order (kernels.battles: the rules of
+        sim/rules/combat.py, then advance, retreat and change of hands)."""
+        s, c, k = self.state, self.c, self.k
+        targets = np.stack([agent.target for agent in self.actors], axis=1)
+        if not (targets != HOLD).any():
             return
-        rows, h, war = rows[keep], h[keep], war[keep]
-        att_pers_g, att_pers = att_pers_g[keep], att_pers[keep]
-        mor = (s.morale[rows, a, :] * att_pers_g).sum(1) / np.maximum(att_pers, 1e-9)
-        att_pow = cb.combat_power(att_pers, s.readiness[rows, a], s.quality[rows, a], mor, cc)
-        def_pers_b = s.F[rows, :, h] * war  # (n, A)
-        def_pow_b = cb.combat_power(def_pers_b, s.readiness[rows], s.quality[rows],
-                                    s.morale[rows, :, h], cc)
-        def_pers, def_pow = def_pers_b.sum(1), def_pow_b.sum(1)
-        air = self._air_pool()[rows]
-        air_sup = air_superiority(air[:, a], (air * war).sum(1), k.air_reference)
-        intel = np.minimum(s.intel + self.intel_bonus, 1.0)[rows]
-        surprise = 0.5 * (intel[:, a] - np.where(war, intel, 0.0).max(1))
-        river = self._river(rows, a, h)
-        u = uniforms(self.keys[rows], s.day, Purpose.COMBAT_WIN, c.A)[:, a]
-        un = uniforms(self.keys[rows], s.day, Purpose.COMBAT_NOISE_ATT, c.A)[:, a]
-        ud = uniforms(self.keys[rows], s.day, Purpose.COMBAT_NOISE_DEF, c.A)[:, a]
-        res = cb.adjudicate(att_pers, def_pers, att_pow, def_pow, s.posture[rows, h],
-                            c.terrain[h], river, air_sup, surprise, cc, u, un, ud)
-        att_loss = res.att_loss * min(self.step_days, 3)
-        def_loss = res.def_loss * min(self.step_days, 3)
-        # Losses fall on each origin and each defender in proportion to what it committed.
-        a_share = att_pers_g / np.maximum(att_pers, 1e-9)[:, None]
-        a_lost = np.minimum(att_loss[:, None] * a_share, s.F[rows, a, :])
-        s.F[rows, a, :] -= a_lost
-        d_share = def_pers_b / np.maximum(def_pers, 1e-9)[:, None]
-        d_lost = np.minimum(def_loss[:, None] * d_share, s.F[rows, :, h])
-        s.F[rows, :, h] -= d_lost
-        s.losses[rows, a] += a_lost.sum(1)
-        s.losses[rows] += d_lost
-        loss_today[rows, a, :] += a_lost
-        loss_today[rows, :, h] += d_lost
-        # A winner advances only where it is still the stronger side after the day's losses;
-        # otherwise the defender gives ground inside the region but keeps it (assumption:
-        # the CDB90 "winner" is mission accomplishment, not always a change of hands).
-        left_att = cb.combat_power(att_pers - a_lost.sum(1), s.readiness[rows, a],
-                                   s.quality[rows, a], mor, cc)
-        left_def = def_pow * np.maximum(1 - d_lost.sum(1) / np.maximum(def_pers, 1e-9), 0)
-        advance = res.attacker_wins & (left_att >= k.advance_ratio * left_def)
+        draws = [uniforms(self.keys, s.day, p, c.A) for p in
+                 (Purpose.COMBAT_WIN, Purpose.COMBAT_NOISE_ATT, Purpose.COMBAT_NOISE_DEF)]
+        n = self.R if self.log else 0
+        rec = np.zeros((n, c.A, len(kernels.REC_FIELDS)))
+        rec_def = np.zeros((n, c.A, c.A))
+        kernels.battles(s.F, s.morale, s.losses, loss_today, s.momentum, s.control, s.posture,
+                        s.held_days, s.ever, targets, s.readiness * s.quality, self._air_pool(),
+                        np.minimum(s.intel + self.intel_bonus, 1.0), self.p["value"],
+                        self._stances(), WAR, *FRIENDLY, c.adj, c.river, c.terrain,
+                        self._nb_ptr, self._nb_idx, draws[0], cb.normal_score(draws[1]),
+                        cb.normal_score(draws[2]), self._battle_args, *self._combat_args[1:],
+                        *self._morale_args(), k.commit_share, k.min_attack_personnel,
+                        k.air_reference, k.advance_ratio, min(self.step_days, 3),
+                        k.victory_boost, k.defeat_shock, k.region_loss_shock, rec, rec_def)
         if self.log:
-            factors = {"posture": s.posture[rows[0], h[0]], "air": float(air_sup[0]),
-                       "surprise": float(surprise[0]), "river": bool(river[0]),
-                       "roll": float(u[0])}
-            self.log.battle(a, int(h[0]), res, att_pers[0], def_pers[0], def_pers_b[0],
-                            float(att_pow[0] / max(def_pow[0], 1e-9)), factors, bool(advance[0]))
-        self._after_battle(a, rows, h, res.attacker_wins, advance, war, att_pers_g - a_lost)
+            self._narrate_battles(rec[0], rec_def[0])
 
-    def _river(self, rows: np.ndarray, a: int, h: np.ndarray) -> np.ndarray:
-        """True where every origin of the attack reaches h across a river."""
-        present = self.state.F[rows, a, :] > 0
-        origins = present & (self.c.adj[h] | (np.arange(self.c.G) == h[:, None]))
-        dry = origins & ~self.c.river[h]
-        return origins.any(1) & ~dry.any(1)
-
-    def _after_battle(self, a: int, rows: np.ndarray, h: np.ndarray, won: np.ndarray,
-                      advance: np.ndarray, war: np.ndarray, committed: np.ndarray) -> None:
-        s, k = self.state, self.k
-        s.momentum[rows, a] = 0.7 * s.momentum[rows, a] + 0.3 * np.where(won, 1.0, -1.0)
-        s.momentum[rows] = np.where(war & won[:, None], 0.7 * s.momentum[rows] - 0.3,
-                                    s.momentum[rows])
-        s.morale[rows, a, :] += np.where(won, k.victory_boost, -k.defeat_shock)[:, None] * (
-            committed > 0)
-        beaten = war & (s.F[rows, :, h] > 0) & advance[:, None]
-        s.morale[rows, :, h] -= k.defeat_shock * beaten
-        s.morale[rows] = np.clip(s.morale[rows], 0.0, 1.0)  # only these rows changed
-        w = np.nonzero(advance)[0]
-        if w.size == 0:
-            return
-        r, hw = rows[w], h[w]
-        for b in range(self.c.A):
-            leaving = beaten[w, b]
-            if leaving.any():
-                self._retreat(b, r[leaving], hw[leaving])
-        # The attackers' committed survivors advance into the region.
-        moved = committed[w] * (np.arange(self.c.G) != hw[:, None])
-        s.F[r, a, :] -= moved
-        s.F[r, a, hw] += moved.sum(1)
-        self._set_control(r, hw, a)
+    def _narrate_battles(self, rec: np.ndarray, rec_def: np.ndarray) -> None:
+        """Replication 0's battles, in actor order, from kernels.battles' records."""
+        assert self.log is not None
+        f = {name: i for i, name in enumerate(kernels.REC_FIELDS)}
+        for a in range(self.c.A):
+            x = rec[a]
+            if not x[f["fought"]]:
+                continue
+            h = int(x[f["region"]])
+            res = cb.CombatResult(p_win=x[[f["p_win"]]], attacker_wins=x[[f["won"]]] > 0,
+                                  att_loss=x[[f["att_loss"]]], def_loss=x[[f["def_loss"]]])
+            factors = {"posture": int(x[f["posture"]]), "air": float(x[f["air"]]),
+                       "surprise": float(x[f["surprise"]]), "river": bool(x[f["river"]]),
+                       "roll": float(x[f["roll"]])}
+            self.log.battle(a, h, res, float(x[f["att_pers"]]), float(x[f["def_pers"]]),
+                            rec_def[a], float(x[f["power_ratio"]]), factors,
+                            bool(x[f["advance"]]))
+            old = int(x[f["old_holder"]])
+            if old != -2:
+                self.log.control(np.array([0]), np.array([h]), np.array([old]), a)
 
     def _retreat(self, b: int, rows: np.ndarray, g: np.ndarray) -> None:
         """Actor b's forces in region g[i] leave it; nowhere to go means dispersed/captured

@@ -9,6 +9,7 @@ agree exactly. A replication must also give the same bits alone as inside a batc
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,13 @@ from hypothesis import strategies as hst
 from sim import kernels
 from sim.compile import STANCE_CODES, WAR
 from sim.constants import DEFAULT as K
+from sim.engine import GeoModel
+from sim.loader import load_scenario
 from sim.rules.combat import load_constants
 from sim.rules.decisions import logit_choice, reach
-from sim.schema import Stance
+from sim.schema import Scenario, Stance
 from tests import reference_phases as ref
+from tests.reference_engine import NumpyGeoModel
 
 CC = load_constants()
 ALLY = STANCE_CODES[Stance.alliance]
@@ -113,21 +117,30 @@ def _case(seed: int, R: int, A: int, G: int, per_rep: bool) -> dict[str, Any]:
 def _options_kernel(x: dict[str, Any]) -> dict[str, np.ndarray]:
     F = x["F"]
     out = {name: np.full_like(F, np.nan) for name in
-           ("ep", "def_pers", "threat", "att_power", "att_pers")}
+           ("ep", "threat", "p_win", "utility", "att_power", "att_pers", "def_pers")}
     out["legal"] = np.zeros(F.shape, bool)
-    kernels.options_dense(F, x["morale"], x["readiness"] * x["quality"], x["st"], WAR,
-                          x["control"], x["nb_ptr"], x["nb_idx"], K.commit_share,
-                          K.min_attack_personnel, K.min_power_ratio,
-                          x["lost_share"] < x["cas_tol"], *MORALE_ARGS,
-                          out["ep"], out["def_pers"], out["threat"], out["att_power"],
-                          out["att_pers"], out["legal"])
+    kernels.options(F, x["reserve"], x["morale"], x["readiness"] * x["quality"], x["st"], WAR,
+                    x["control"], x["nb_ptr"], x["nb_idx"], K.commit_share,
+                    K.min_attack_personnel, K.min_power_ratio, x["cas_tol"], x["lost_share"],
+                    *MORALE_ARGS, x["posture"], x["terrain"], x["air"],
+                    np.minimum(x["intel"], 1.0), x["hostility"], x["goals"], x["value"],
+                    *kernels.combat_args(CC), K.air_reference, K.opportunity_weight,
+                    K.loss_aversion, K.advance_ratio, out["ep"], out["threat"], out["legal"],
+                    out["p_win"], out["utility"], out["att_power"], out["att_pers"],
+                    out["def_pers"])
     return out
 
 
 def _options_reference(x: dict[str, Any]) -> dict[str, np.ndarray]:
-    return ref.options(x["F"], x["morale"], x["readiness"], x["quality"], x["st"], x["control"],
-                       x["reach"], K.commit_share, K.min_attack_personnel, K.min_power_ratio,
-                       x["lost_share"], x["cas_tol"], CC)
+    o = ref.options(x["F"], x["morale"], x["readiness"], x["quality"], x["st"], x["control"],
+                    x["reach"], K.commit_share, K.min_attack_personnel, K.min_power_ratio,
+                    x["lost_share"], x["cas_tol"], CC)
+    strength = x["F"].sum(axis=2) + x["reserve"]
+    o["p_win"], o["utility"] = ref.evaluate(
+        o["legal"], o["att_power"], o["att_pers"], o["ep"], x["F"], strength, x["posture"],
+        x["terrain"], x["air"], np.minimum(x["intel"], 1.0), x["st"], x["cas_tol"],
+        x["lost_share"], x["hostility"], x["goals"], x["value"], CC, K)
+    return o
 
 
 def _morale_kernel(x: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -152,7 +165,8 @@ def _morale_reference(x: dict[str, Any]) -> dict[str, np.ndarray]:
 def _row(x: dict[str, Any], r: int) -> dict[str, Any]:
     """Replication r of a batch case, as a batch of one (stances (1, A, A) stay shared)."""
     per_rep = ("F", "morale", "morale0", "readiness", "quality", "control", "reserve", "losses",
-               "lost_share", "cas_tol", "loss_today", "momentum", "aggression")
+               "lost_share", "cas_tol", "loss_today", "momentum", "aggression", "posture",
+               "air", "intel", "value")
     y = dict(x)
     for name in per_rep:
         y[name] = x[name][r:r + 1].copy()
@@ -176,38 +190,35 @@ def _assert_same(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> Non
 
 @FAST
 @given(seed=SEEDS, shape=SHAPES, per_rep=hst.booleans())
-def test_options_dense_matches_numpy_options(seed, shape, per_rep):
-    """options_dense gives the old _options' enemy power, threat, attack power and legality."""
+def test_options_matches_numpy_options_and_evaluate(seed, shape, per_rep):
+    """options gives the old _options' enemy power, threat, attack power, legality, and the
+    old _evaluate's P(win) and utility (0 off legal cells)."""
     x = _case(seed, *shape, per_rep)
     want = _options_reference(x)
     got = _options_kernel(x)
     _assert_same(got, want)
 
 
-@FAST
-@given(seed=SEEDS, shape=SHAPES, per_rep=hst.booleans())
-def test_evaluate_options_matches_numpy_evaluate(seed, shape, per_rep):
-    """evaluate_options gives the old _evaluate's P(win) and utility, 0 off legal cells."""
-    x = _case(seed, *shape, per_rep)
-    o = _options_reference(x)
-    # The options' own legal cells plus other cells with an attacking force, so that cells
-    # without enemies (superiority 1) and with poor odds are evaluated too.
-    legal = o["legal"] | ((x["rng"].random(x["F"].shape) < 0.3)
-                          & (o["att_pers"] >= K.min_attack_personnel))
-    strength = x["F"].sum(axis=2) + x["reserve"]
-    intel = np.minimum(x["intel"], 1.0)
-    want_p, want_u = ref.evaluate(legal, o["att_power"], o["att_pers"], o["ep"], x["F"],
-                                  strength, x["posture"], x["terrain"], x["air"], intel, x["st"],
-                                  x["cas_tol"], x["lost_share"], x["hostility"], x["goals"],
-                                  x["value"], CC, K)
-    p_win, utility = np.full_like(x["F"], np.nan), np.full_like(x["F"], np.nan)
-    kernels.evaluate_options(legal, o["att_power"], o["att_pers"], o["ep"], o["def_pers"],
-                             x["F"], strength, x["posture"], x["terrain"], x["air"], intel,
-                             x["st"], WAR, x["cas_tol"], x["lost_share"], x["hostility"],
-                             x["goals"], x["value"], *kernels.combat_args(CC), K.air_reference,
-                             K.opportunity_weight, K.loss_aversion, K.advance_ratio, p_win,
-                             utility)
-    _assert_same({"p_win": p_win, "utility": utility}, {"p_win": want_p, "utility": want_u})
+@pytest.mark.parametrize("seed", [5, 77])
+def test_options_leaves_detail_arrays_alone_when_not_asked(seed):
+    """Without detail arrays (shape (0, A, G)) options still gives the same decisions."""
+    x = _case(seed, 4, 5, 9, False)
+    full = _options_kernel(x)
+    F = x["F"]
+    out = {name: np.full_like(F, np.nan) for name in ("ep", "threat", "p_win", "utility")}
+    legal = np.zeros(F.shape, bool)
+    none = np.empty((0, *F.shape[1:]))
+    kernels.options(F, x["reserve"], x["morale"], x["readiness"] * x["quality"], x["st"], WAR,
+                    x["control"], x["nb_ptr"], x["nb_idx"], K.commit_share,
+                    K.min_attack_personnel, K.min_power_ratio, x["cas_tol"], x["lost_share"],
+                    *MORALE_ARGS, x["posture"], x["terrain"], x["air"],
+                    np.minimum(x["intel"], 1.0), x["hostility"], x["goals"], x["value"],
+                    *kernels.combat_args(CC), K.air_reference, K.opportunity_weight,
+                    K.loss_aversion, K.advance_ratio, out["ep"], out["threat"], legal,
+                    out["p_win"], out["utility"], none, none, none)
+    for name in out:
+        assert np.array_equal(out[name], full[name]), name
+    assert np.array_equal(legal, full["legal"])
 
 
 @FAST
@@ -260,7 +271,7 @@ def test_morale_phase_matches_numpy_morale_and_rout(seed, shape, per_rep):
 @pytest.mark.parametrize("per_rep", [False, True])
 @pytest.mark.parametrize("seed", [3, 2026])
 def test_replication_alone_equals_replication_in_batch(seed, per_rep):
-    """options_dense and morale_phase give a replication the same bits alone as in a batch."""
+    """options and morale_phase give a replication the same bits alone as in a batch."""
     x = _case(seed, 8, 5, 10, per_rep)
     batch = {"options": _options_kernel(x), "morale": _morale_kernel(x)}
     for r in range(8):
@@ -269,3 +280,57 @@ def test_replication_alone_equals_replication_in_batch(seed, per_rep):
         for phase, outputs in alone.items():
             for name, value in outputs.items():
                 assert np.array_equal(value[0], batch[phase][name][r]), (phase, name, r)
+
+
+# --------------------------------------------------------------- whole runs, both engines
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUCE = """
+  truce:
+    description: Half the time the ally stops fighting the rebels on day 8
+    on_day: 8
+    probability: 0.5
+    effects:
+      - set_stance: {between: [ally, rebels], stance: neutrality}
+"""
+
+
+def _front(tmp_path: Path, step_days: int) -> Scenario:
+    """The engine fixture with a truce in half the replications (so stances differ between
+    replications: the kernels' (R, A, A) path) and the given step length."""
+    text = (ROOT / "tests" / "engine" / "front.yaml").read_text(encoding="utf-8")
+    text = text.replace("events:\n", "events:" + TRUCE, 1)
+    text = text.replace("  horizon_days: 40\n", f"  horizon_days: 40\n  step_days: {step_days}\n")
+    path = tmp_path / "front-truce.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_scenario(path)
+
+
+def _assert_same_runs(sc: Scenario, reps: np.ndarray, seed: int) -> None:
+    numpy_model = NumpyGeoModel(sc, reps, seed=seed)
+    numpy_model.run()
+    model = GeoModel(sc, reps, seed=seed)
+    model.run()
+    a, b = numpy_model.state, model.state
+    for name in ("F", "morale", "reserve", "losses", "momentum", "funds", "sent"):
+        np.testing.assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-9, atol=1e-6,
+                                   err_msg=name)
+    for name in ("control", "posture", "held_days", "ever", "stance", "event_done"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
+
+
+def test_reference_scenario_runs_like_the_numpy_engine():
+    """180 days of the reference scenario give the pre-kernel engine's state (60 replications):
+    every phase's kernel together, through thousands of battles, routs and changes of hands."""
+    sc = load_scenario(ROOT / "scenarios" / "iraq-2014.yaml")
+    _assert_same_runs(sc, np.arange(200, 260), seed=3)
+
+
+@pytest.mark.parametrize("step_days", [1, 3])
+def test_fixture_with_diverging_stances_runs_like_the_numpy_engine(tmp_path, step_days):
+    """With stances differing between replications and multi-day steps, runs still agree."""
+    sc = _front(tmp_path, step_days)
+    numpy_model = NumpyGeoModel(sc, np.arange(40), seed=5)
+    numpy_model.run()
+    assert not numpy_model._stance_uniform  # the per-replication path was exercised
+    _assert_same_runs(sc, np.arange(40), seed=5)

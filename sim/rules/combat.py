@@ -234,7 +234,7 @@ def win_probability(
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _normal(u: ArrayLike) -> NDArray[np.float64]:
+def normal_score(u: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(ndtri(np.clip(_f(u), _U_EPS, 1.0 - _U_EPS)), dtype=np.float64)
 
 
@@ -273,12 +273,12 @@ def daily_losses(
     a_pow = np.maximum(_f(att_power), 0.0) + _TINY
     d_pow = np.maximum(_f(def_power), 0.0) + _TINY
     won = np.asarray(attacker_won, dtype=bool)
-    z_att = _normal(noise_u)
+    z_att = normal_score(noise_u)
     if noise_u_def is None:
         z_def = z_att
     else:
         rho = consts.loss_noise_corr
-        z_def = rho * z_att + np.sqrt(1.0 - rho**2) * _normal(noise_u_def)
+        z_def = rho * z_att + np.sqrt(1.0 - rho**2) * normal_score(noise_u_def)
     # Powers enter as logs so that extreme ratios cannot overflow before the cap.
     log_share_att = (
         np.log(consts.att_loss_base)
