@@ -447,15 +447,16 @@ class GeoModel(mesa.Model):
         s, k = self.state, self.k
         # Remnants of under one person are gone (killed, captured or dispersed); morale and
         # rout as in sim/rules/morale.py, fused (kernels.morale_phase).
-        broken = np.empty(s.F.shape, bool)
-        kernels.morale_phase(s.F, s.morale, s.morale0, loss_today, s.momentum, s.losses,
-                             s.readiness * s.quality, self.p["aggression"], self._stances(),
-                             WAR, *FRIENDLY, self._nb_ptr, self._nb_idx, *self._morale_args(),
-                             k.morale_recovery * self.step_days, k.loss_shock,
-                             k.isolation_shock * self.step_days, k.rout_threshold, broken)
-        if not broken.any():
+        broken = np.empty(s.F.size, np.int64)
+        n = kernels.morale_phase(s.F, s.morale, s.morale0, loss_today, s.momentum, s.losses,
+                                 s.readiness * s.quality, self.p["aggression"], self._stances(),
+                                 WAR, *FRIENDLY, self._nb_ptr, self._nb_idx,
+                                 *self._morale_args(), k.morale_recovery * self.step_days,
+                                 k.loss_shock, k.isolation_shock * self.step_days,
+                                 k.rout_threshold, broken)
+        if n == 0:
             return
-        rr, aa, gg = np.nonzero(broken)
+        rr, aa, gg = np.unravel_index(broken[:n], s.F.shape)
         deserters = s.F[rr, aa, gg] * k.rout_desertion
         s.F[rr, aa, gg] -= deserters
         np.add.at(s.losses, (rr, aa), deserters)

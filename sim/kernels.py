@@ -150,14 +150,15 @@ def options(F, reserve, morale, rq, st, war_code, control, nb_ptr, nb_idx, commi
         dp_r[:] = 0.0
         ap_r[:] = 0.0
         af_r[:] = 0.0
+        Fr, mr = F[r], morale[r]
         # Forces: enemy power and personnel in each region, attack power in each reach.
         for b in range(A):
             total = 0.0
             for h in range(G):
-                f = F[r, b, h]
+                f = Fr[b, h]
                 total += f
                 if f > 0.0:
-                    p = _power(f, rq[r, b], morale[r, b, h], neutral, weight, floor)
+                    p = _power(f, rq[r, b], mr[b, h], neutral, weight, floor)
                     for i in range(n_enemies[b]):
                         a = enemies[b, i]
                         ep_r[a, h] += p
@@ -172,14 +173,30 @@ def options(F, reserve, morale, rq, st, war_code, control, nb_ptr, nb_idx, commi
             mean_value += value[r, g]
         mean_value /= G
         for a in range(A):
+            threat_a, ep_a, legal_a = threat[r, a], ep[r, a], legal[r, a]
+            p_win_a, utility_a = p_win[r, a], utility[r, a]
+            most = 0.0
             for g in range(G):
-                threat[r, a, g] = 0.0
+                threat_a[g] = 0.0
+                most = max(most, af_r[a, g])
             for h in range(G):
                 e = ep_r[a, h]
-                ep[r, a, h] = e
+                ep_a[h] = e
                 if e > 0.0:
                     for k in range(nb_ptr[h], nb_ptr[h + 1]):
-                        threat[r, a, nb_idx[k]] += e
+                        threat_a[nb_idx[k]] += e
+            if detail:
+                for g in range(G):
+                    att_power[r, a, g] = ap_r[a, g] * commit
+                    att_pers[r, a, g] = af_r[a, g] * commit
+                    def_pers[r, a, g] = dp_r[a, g]
+            ok_a = lost_share[r, a] < cas_tol[r, a]
+            if not (ok_a and most * commit >= min_pers):  # no attack possible anywhere
+                for g in range(G):
+                    legal_a[g] = False
+                    p_win_a[g] = 0.0
+                    utility_a[g] = 0.0
+                continue
             enemy_air = 0.0
             enemy_intel = 0.0
             for b in range(A):
@@ -188,32 +205,27 @@ def options(F, reserve, morale, rq, st, war_code, control, nb_ptr, nb_idx, commi
                     enemy_intel = max(enemy_intel, intel[r, b])
             air_sup = (air[r, a] - enemy_air) / (air[r, a] + enemy_air + air_reference)
             surprise = 0.5 * (intel[r, a] - enemy_intel)
-            ok_a = lost_share[r, a] < cas_tol[r, a]
             tol_left = max(cas_tol[r, a] - lost_share[r, a], 0.02)
             for g in range(G):
                 ap = ap_r[a, g] * commit
                 af = af_r[a, g] * commit
                 e = ep_r[a, g]
-                if detail:
-                    att_power[r, a, g] = ap
-                    att_pers[r, a, g] = af
-                    def_pers[r, a, g] = dp_r[a, g]
-                holder = control[r, g]
-                enemy_held = holder >= 0 and st[s, holder, a] == war_code
-                ok = (ok_a and (e > 0.0 or enemy_held) and af >= min_pers
-                      and ap >= min_ratio * e)
-                legal[r, a, g] = ok
+                ok = af >= min_pers and ap >= min_ratio * e
+                if ok and not e > 0.0:
+                    holder = control[r, g]
+                    ok = holder >= 0 and st[s, holder, a] == war_code  # held by an enemy
+                legal_a[g] = ok
                 if not ok:
-                    p_win[r, a, g] = 0.0
-                    utility[r, a, g] = 0.0
+                    p_win_a[g] = 0.0
+                    utility_a[g] = 0.0
                     continue
                 enemy_share = 0.0
                 for b in range(A):
                     w = hostility_goal[a, b]
                     if w != 0.0:
-                        enemy_share += w * (F[r, b, g] / max(strength[b], 1.0))
+                        enemy_share += w * (Fr[b, g] / max(strength[b], 1.0))
                 val = goals[a, g] + opportunity * value[r, g] / mean_value + enemy_share
-                p_win[r, a, g], utility[r, a, g] = _attack_value(
+                p_win_a[g], utility_a[g] = _attack_value(
                     ap, e, af, posture_effect[posture[r, g]], terrain_effect[terrain[g]],
                     air_sup, surprise, cst, val, tol_left, loss_aversion, advance_ratio)
 
@@ -311,9 +323,12 @@ def morale_phase(F, morale, morale0, loss_today, momentum, losses, rq, aggressio
     """Phase 6 (sim/rules/morale.py): remnants under one person are lost; every cell's morale
     relaxes to baseline, drops with today's losses and with a bad local ratio (enemy power,
     weighted by aggression, over friendly power in the region's reach) and moves with
-    momentum; `broken` marks the forces that rout. Updates F, morale, losses in place.
+    momentum. Updates F, morale, losses in place. The forces that rout (morale under the
+    threshold, personnel present) are written to `broken` as flat indices (r A + a) G + g in
+    C order, as np.nonzero would list them; returns how many.
     """
     R, A, G = F.shape
+    n_broken = 0
     near = np.empty((A, G))
     mine = np.empty((A, G))
     enemies = np.empty((A, A), np.int64)
@@ -329,15 +344,16 @@ def morale_phase(F, morale, morale0, loss_today, momentum, losses, rq, aggressio
             _partners(st, r, ally_code, coop_code, friends, n_friends)
         near[:] = 0.0
         mine[:] = 0.0
+        Fr, mr, lr = F[r], morale[r], loss_today[r]
         for b in range(A):
             lost = 0.0
             for h in range(G):
-                f = F[r, b, h]
+                f = Fr[b, h]
                 if f < 1.0:
                     lost += f
-                    F[r, b, h] = 0.0
+                    Fr[b, h] = 0.0
                     continue
-                p = _power(f, rq[r, b], morale[r, b, h], neutral, weight, floor)
+                p = _power(f, rq[r, b], mr[b, h], neutral, weight, floor)
                 pe = p * aggression[r, b]
                 for k in range(nb_ptr[h], nb_ptr[h + 1]):
                     g = nb_idx[k]
@@ -350,11 +366,11 @@ def morale_phase(F, morale, morale0, loss_today, momentum, losses, rq, aggressio
             m0 = morale0[r, a]
             drift = 0.01 * momentum[r, a]
             for g in range(G):
-                m = morale[r, a, g]
+                m = mr[a, g]
                 m = (m0 - m) * recovery + m
-                lt = loss_today[r, a, g]
+                lt = lr[a, g]
                 if lt > 0.0:
-                    m -= loss_shock * lt / (F[r, a, g] + lt)
+                    m -= loss_shock * lt / (Fr[a, g] + lt)
                 e = near[a, g]
                 o = mine[a, g]
                 if e > o and o > 0.0:
@@ -362,8 +378,11 @@ def morale_phase(F, morale, morale0, loss_today, momentum, losses, rq, aggressio
                     m -= isolation_shock * np.log(ratio) * (1.0 - m0)
                 m += drift
                 m = min(max(m, 0.0), 1.0)
-                morale[r, a, g] = m
-                broken[r, a, g] = m < rout_threshold and F[r, a, g] > 0.0
+                mr[a, g] = m
+                if m < rout_threshold and Fr[a, g] > 0.0:
+                    broken[n_broken] = (r * A + a) * G + g
+                    n_broken += 1
+    return n_broken
 
 
 @kernel

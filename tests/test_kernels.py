@@ -145,12 +145,16 @@ def _options_reference(x: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _morale_kernel(x: dict[str, Any]) -> dict[str, np.ndarray]:
     F, morale, losses = x["F"].copy(), x["morale"].copy(), x["losses"].copy()
-    broken = np.zeros(F.shape, bool)
+    flat = np.full(F.size, -1, np.int64)
     d = x["days"]
-    kernels.morale_phase(F, morale, x["morale0"], x["loss_today"], x["momentum"], losses,
-                         x["readiness"] * x["quality"], x["aggression"], x["st"], WAR, ALLY,
-                         COOP, x["nb_ptr"], x["nb_idx"], *MORALE_ARGS, K.morale_recovery * d,
-                         K.loss_shock, K.isolation_shock * d, K.rout_threshold, broken)
+    n = kernels.morale_phase(F, morale, x["morale0"], x["loss_today"], x["momentum"], losses,
+                             x["readiness"] * x["quality"], x["aggression"], x["st"], WAR,
+                             ALLY, COOP, x["nb_ptr"], x["nb_idx"], *MORALE_ARGS,
+                             K.morale_recovery * d, K.loss_shock, K.isolation_shock * d,
+                             K.rout_threshold, flat)
+    broken = np.zeros(F.shape, bool)
+    broken[np.unravel_index(flat[:n], F.shape)] = True
+    assert np.array_equal(flat[:n], np.flatnonzero(broken))  # listed in C order
     return {"F": F, "morale": morale, "losses": losses, "broken": broken}
 
 
