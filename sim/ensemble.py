@@ -43,6 +43,10 @@ from sim.errors import ResultsError, UsageError, check_at_least
 DESIGNS = ("mc", "lhs")
 MAX_BATCH = 2000  # reps per batch: bounds worker memory (series tables grow with reps x days)
 MIN_BATCH = 100  # below this, per-task overhead dominates the work
+# Fewer, larger batches cost less per replication (each batch builds a model and pays ~0.15 s
+# of per-step Python overhead); more batches balance the load and update the progress bar
+# more often. Measured for 10,000 reps on 2 workers: 8 per worker 9.5 s, 4 per worker 8.9 s.
+BATCHES_PER_WORKER = 4
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,12 +89,13 @@ class RunPlan:
 
 
 def auto_batch_size(runs: int, workers: int, days: int, series_every: int = 1) -> int:
-    """Replications per batch: about 8 batches per worker, at least MIN_BATCH (so a task holds
-    ~1 s of work and the per-task overhead stays small), at most MAX_BATCH or ~2 million series
-    rows per series table (so a batch's memory stays bounded whatever the horizon)."""
+    """Replications per batch: about BATCHES_PER_WORKER batches per worker, at least MIN_BATCH
+    (so a task holds enough work that the per-task overhead stays small), at most MAX_BATCH or
+    ~2 million series rows per series table (so a batch's memory stays bounded whatever the
+    horizon)."""
     points = days // max(series_every, 1) + 2
     cap = max(MIN_BATCH, min(MAX_BATCH, 2_000_000 // points))
-    size = max(MIN_BATCH, math.ceil(runs / (max(workers, 1) * 8)))
+    size = max(MIN_BATCH, math.ceil(runs / (max(workers, 1) * BATCHES_PER_WORKER)))
     return max(1, min(size, cap, runs))
 
 
@@ -121,16 +126,21 @@ class BatchTask:
     n_total: int | None
     series_every: int
     batch_fn: BatchFn | None = None  # None: sim.engine.simulate
+    # The results folder, when the worker shares its file system (a local pool): the worker
+    # writes the batch's parts itself instead of sending ~30 MB of tables back to the parent.
+    out: str | None = None
 
 
 @dataclass
 class BatchOutput:
-    """A batch's tables, sent back to the parent."""
+    """A batch's tables (None when the worker wrote them) and counts, sent to the parent."""
 
     index: int
-    runs: Any  # pandas DataFrame
+    runs: Any  # pandas DataFrame, or None
     series: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    ok: int = 0
+    failed: int = 0
 
 
 def execute_batch(task: BatchTask) -> BatchOutput:
@@ -144,7 +154,13 @@ def execute_batch(task: BatchTask) -> BatchOutput:
             runs, series = res.runs, dict(res.series)
         except Exception:
             runs, series = _rep_by_rep(fn, task, reps)
-    return BatchOutput(task.index, runs, series, time.perf_counter() - t0)
+    from sim import results
+
+    ok, failed = results.count_runs(runs)
+    if task.out is not None:
+        results.write_parts(Path(task.out), task.index, runs, series)
+        return BatchOutput(task.index, None, {}, time.perf_counter() - t0, ok, failed)
+    return BatchOutput(task.index, runs, series, time.perf_counter() - t0, ok, failed)
 
 
 def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
@@ -261,6 +277,7 @@ class ProcessBackend:
     """
 
     name = "local"
+    shares_files = True  # workers write their batch's parts into the results folder
 
     def __init__(self, workers: int, start_method: str = "forkserver", max_restarts: int = 3):
         self.workers = workers
@@ -488,8 +505,9 @@ def _execute(plan: RunPlan, scenario: Any, writer: Any, backend: Backend,
     assert plan.batch_size is not None
     done = set(writer.manifest.get("batches_done", []))
     n_total = plan.runs if plan.design == "lhs" else None
+    out = str(writer.path) if getattr(backend, "shares_files", False) else None
     tasks = [BatchTask(i, a, b, scenario, plan.seed, plan.days, plan.design, n_total,
-                       plan.series_every, batch_fn)
+                       plan.series_every, batch_fn, out)
              for i, a, b in batch_ranges(plan.runs, plan.batch_size) if i not in done]
     todo_reps = sum(t.stop - t.start for t in tasks)
     if on_start:
@@ -498,7 +516,10 @@ def _execute(plan: RunPlan, scenario: Any, writer: Any, backend: Backend,
     try:
         with contextlib.closing(backend.map_batches(execute_batch, tasks)) as outputs:
             for o in outputs:
-                writer.write_batch(o.index, o.runs, o.series, o.seconds)
+                if o.runs is None:  # the worker wrote the parts
+                    writer.record_batch(o.index, o.ok, o.failed, o.seconds)
+                else:
+                    writer.write_batch(o.index, o.runs, o.series, o.seconds)
                 if on_batch:
                     on_batch(len(o.runs))
         status = "complete"

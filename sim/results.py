@@ -74,6 +74,24 @@ def _write_parquet(path: Path, df: pd.DataFrame) -> None:
     _atomic_write_bytes(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
+def write_parts(path: Path, index: int, runs: pd.DataFrame,
+                series: Mapping[str, pd.DataFrame]) -> None:
+    """Write one batch's Parquet parts into a results folder, each atomically: the series
+    first, the runs part last (its presence marks the batch complete, see completed_batches).
+    Called by the parent, or by a worker that shares the folder's file system."""
+    for name, df in series.items():
+        folder = path / "series" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_parquet(folder / part_name(index), df)
+    _write_parquet(path / "runs" / part_name(index), runs)
+
+
+def count_runs(runs: pd.DataFrame) -> tuple[int, int]:
+    """(replications that completed, replications that failed) in a runs table."""
+    failed = int((runs["status"] != "ok").sum()) if "status" in runs else 0
+    return len(runs) - failed, failed
+
+
 class ResultsWriter:
     """Streams batches of an ensemble into a results folder and keeps its manifest current.
 
@@ -121,14 +139,13 @@ class ResultsWriter:
     def write_batch(self, index: int, runs: pd.DataFrame, series: Mapping[str, pd.DataFrame],
                     seconds: float) -> None:
         """Write one batch's parts (series first, runs last) and update the manifest."""
-        for name, df in series.items():
-            folder = self.path / "series" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_parquet(folder / part_name(index), df)
-        _write_parquet(self.path / "runs" / part_name(index), runs)
+        write_parts(self.path, index, runs, series)
+        self.record_batch(index, *count_runs(runs), seconds)
+
+    def record_batch(self, index: int, ok: int, failed: int, seconds: float) -> None:
+        """Update the manifest for a batch whose parts are on disk (written by a worker)."""
         m = self.manifest
-        failed = int((runs["status"] != "ok").sum()) if "status" in runs else 0
-        m["runs_completed"] += len(runs) - failed
+        m["runs_completed"] += ok
         m["runs_failed"] += failed
         m["batches_done"] = sorted({*m["batches_done"], index})
         m["timings"]["batches"][part_name(index)[5:10]] = round(seconds, 4)

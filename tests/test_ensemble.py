@@ -108,8 +108,9 @@ def test_batch_ranges_cover_every_rep_once():
 
 @pytest.mark.parametrize("runs, workers, days, expected", [
     (100_000, 2, 180, 2000),   # capped: memory per batch stays bounded
-    (10_000, 2, 180, 625),     # ~8 batches per worker
+    (10_000, 2, 180, 1250),    # ~4 batches per worker
     (500, 2, 180, 100),        # at least 100 reps per task
+    (4_000, 2, 180, 500),
     (40, 2, 180, 40),          # never more than the run
     (100_000, 2, 3650, 547),   # long horizons: fewer reps per batch
 ])
