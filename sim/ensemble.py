@@ -521,7 +521,7 @@ def _execute(plan: RunPlan, scenario: Any, writer: Any, backend: Backend,
                 else:
                     writer.write_batch(o.index, o.runs, o.series, o.seconds)
                 if on_batch:
-                    on_batch(len(o.runs))
+                    on_batch(o.ok + o.failed)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -75,6 +75,25 @@ def test_run_prints_the_table_and_summary_prints_it_again(capsys, tmp_path):
     assert table.strip() in printed  # the same table, from the folder alone
 
 
+def test_two_local_workers_write_what_one_worker_writes(capsys, tmp_path):
+    """With a process pool the workers write the parts themselves; the folder, the manifest's
+    counts and the printed table are those of a one-worker run."""
+    common = ["--runs", "40", "--seed", "6", "--batch-size", "10", *SMALL]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["run", str(REFERENCE), "--workers", "1", "--out", str(one), *common]) == 0
+    table_one = capsys.readouterr().out.split("results:")[0]
+    assert main(["run", str(REFERENCE), "--workers", "2", "--out", str(two), *common]) == 0
+    table_two = capsys.readouterr().out.split("results:")[0]
+    got, want = load_results(two), load_results(one)
+    pd.testing.assert_frame_equal(got.runs, want.runs)
+    for name in want.series:
+        pd.testing.assert_frame_equal(got.series[name], want.series[name])
+    m = got.manifest
+    assert (m["backend"], m["workers"], m["status"]) == ("local", 2, "complete")
+    assert m["runs_completed"] == 40 and m["batches_done"] == [0, 1, 2, 3]
+    assert table_two == table_one
+
+
 def test_runs_1_tells_one_replication(capsys):
     assert main(["run", str(REFERENCE), "--runs", "1", "--days", "5", "--seed", "3"]) == 0
     out = capsys.readouterr().out
