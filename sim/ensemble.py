@@ -28,6 +28,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -226,9 +227,23 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def _ignore_sigint() -> None:
-    # Workers leave Ctrl-C to the parent, which saves what is done and stops the pool.
+def _worker_init(lifeline: Any) -> None:
+    """Set up a pool worker: leave Ctrl-C to the parent (which saves what is done and stops
+    the pool), and exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True,
+                     name="geosim-lifeline").start()
+
+
+def _exit_with_parent(lifeline: Any) -> None:
+    """Wait on the read end of a pipe whose only write end the parent holds; it reaches EOF
+    when the parent exits or is killed (even with kill -9). A pool worker whose parent died
+    would otherwise wait on its task queue for ever (the queue's pipe has a writer in every
+    worker), holding its memory and the parent's stdout."""
+    with contextlib.suppress(EOFError, OSError):
+        while True:
+            lifeline.recv_bytes()
+    os._exit(0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,6 +299,7 @@ class ProcessBackend:
         self.start_method = start_method
         self.max_restarts = max_restarts
         self.restarts = 0  # pools replaced after a worker died (for tests and the manifest)
+        self._lifeline: Any = None  # write end of the current pool's lifeline pipe
 
     def __enter__(self) -> ProcessBackend:
         return self
@@ -299,7 +315,10 @@ class ProcessBackend:
         # workers fork from it ready to run.
         ctx = forkserver.context() if self.start_method == "forkserver" else mp.get_context(
             self.start_method)
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_sigint)
+        # The lifeline's write end stays in this process only (workers get the read end).
+        lifeline, self._lifeline = ctx.Pipe(duplex=False)
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(lifeline,))
 
     def map_batches(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Generator[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait

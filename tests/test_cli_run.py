@@ -101,12 +101,25 @@ def test_runs_1_tells_one_replication(capsys):
     assert "Control" in out
 
 
-def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
-    common = ["--runs", "150", "--seed", "9", "--workers", "1", "--batch-size", "10", *SMALL]
+def _settled_parts(parts: Path) -> int:
+    """Parts on disk once no more appear (local workers finish the batch in hand after their
+    parent is killed, and write it: a whole part, which the resume then keeps)."""
+    count, since = -1, time.monotonic()
+    while time.monotonic() - since < 1.5:
+        now = len(list(parts.glob("part-*.parquet")))
+        if now != count:
+            count, since = now, time.monotonic()
+        time.sleep(0.05)
+    return count
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, workers):
+    common = ["--runs", "150", "--seed", "9", "--batch-size", "10", *SMALL]
     full = tmp_path / "full"
-    assert main(["run", str(REFERENCE), "--out", str(full), *common]) == 0
+    assert main(["run", str(REFERENCE), "--out", str(full), "--workers", "1", *common]) == 0
     out = tmp_path / "killed"
-    proc = _geosim("run", str(REFERENCE), "--out", str(out), *common)
+    proc = _geosim("run", str(REFERENCE), "--out", str(out), "--workers", workers, *common)
     parts = out / "runs"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -115,7 +128,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     _, stderr = proc.communicate()
-    done_at_kill = len(list(parts.glob("part-*.parquet")))
+    done_at_kill = _settled_parts(parts)
     assert 2 <= done_at_kill < 15, f"{done_at_kill} parts at kill time (want some, not all); " \
         f"exit {proc.returncode}: {stderr[-500:]}"
     partial = load_results(out)  # readable after kill -9
