@@ -49,6 +49,15 @@ def default_dir(root: str | Path, scenario_id: str, seed: int,
     return Path(root) / scenario_id / f"{now:%Y%m%d-%H%M%S}-{seed}"
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -59,6 +68,9 @@ def _atomic_write_bytes(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file private (0600); results are for sharing: honour the umask
+        # as an ordinary file would.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -53,6 +53,17 @@ def test_manifest_is_updated_after_each_batch(tmp_path):
     assert m["runs_completed"] == 3 and m["batches_done"] == [0] and m["status"] == "running"
 
 
+def test_results_files_are_readable_by_others_as_the_umask_allows(tmp_path):
+    """Parts and manifest get the usual permissions (0644 under umask 022), not mkstemp's
+    private 0600: a results folder is made to be shared."""
+    w = results.ResultsWriter.create(tmp_path / "r", {"runs_planned": 3})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    expected = 0o666 & ~results._UMASK
+    for f in [tmp_path / "r/manifest.json", tmp_path / "r/runs/part-00000.parquet",
+              tmp_path / "r/series/strength/part-00000.parquet"]:
+        assert f.stat().st_mode & 0o777 == expected, f
+
+
 def test_series_parts_without_their_runs_part_are_ignored(tmp_path):
     # A run killed between a batch's series part and its runs part: the batch is not done.
     w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
