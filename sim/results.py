@@ -137,6 +137,9 @@ class ResultsWriter:
         """Continue writing into an existing results folder (for --resume)."""
         path = Path(path)
         manifest = read_manifest(path)
+        # Temporary files of writes cut short (a killed run): never part of the results.
+        for tmp in path.glob("**/.part-*.tmp"):
+            tmp.unlink(missing_ok=True)
         done = sorted(completed_batches(path))
         manifest["batches_done"] = done
         manifest["status"] = "running"

@@ -74,6 +74,19 @@ def test_series_parts_without_their_runs_part_are_ignored(tmp_path):
     assert results.ResultsReader(tmp_path).series("strength")["rep"].max() == 2
 
 
+def test_reopen_removes_temporary_files_of_cut_short_writes(tmp_path):
+    """A write interrupted by a kill leaves a hidden .tmp file; resuming removes it."""
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    stale = [tmp_path / "runs/.part-00001.parquet.abc123.tmp",
+             tmp_path / "series/strength/.part-00001.parquet.def456.tmp"]
+    for f in stale:
+        f.write_bytes(b"half a part")
+    results.ResultsWriter.reopen(tmp_path)
+    assert not any(f.exists() for f in stale)
+    assert (tmp_path / "runs/part-00000.parquet").exists()
+
+
 def test_reopen_recounts_from_the_parts_on_disk(tmp_path):
     w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
     w.write_batch(0, *_batch(0, 3, fail={1}), seconds=0.1)
