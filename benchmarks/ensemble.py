@@ -167,8 +167,8 @@ def rates(path: Path, days: int, sizes: list[int]) -> None:
         cli = _cli_seconds(path, 10_000, days)
         print(f"the whole command `geosim run {path.name} --runs 10000 --days {days} "
               f"--no-report` in a fresh process (start-up, imports, summary table): {cli:.2f} s")
-    print(f"peak RSS: parent {_peak_mb(resource.RUSAGE_SELF):,.0f} MB, largest worker "
-          f"{peaks.peak_mb:,.0f} MB")
+    print(f"peak RSS: this process {_peak_mb(resource.RUSAGE_SELF):,.0f} MB (it also ran the "
+          f"1-worker figures in-process), largest worker {peaks.peak_mb:,.0f} MB")
     # Other work on the machine slows every figure above; say how busy it was.
     print("load average (1, 5, 15 min) at the end: " +
           ", ".join(f"{x:.1f}" for x in os.getloadavg()))
