@@ -439,6 +439,24 @@ def air_strikes(F, losses, loss_today, sorties, intel, ground, ep, st, war_code,
 
 
 @kernel
+def _retreat_destination(F, control, st, s, ally_code, coop_code, adj, b, r,
+                         h):  # pragma: no cover
+    """Where actor b's force in region h falls back (sim.rules.movement.retreat_destination):
+    the neighbour held by b or a friend where b has most forces (first on ties), or -1."""
+    best = -1
+    best_score = -1.0
+    for d in range(F.shape[2]):
+        if adj[h, d]:
+            holder = control[r, d]
+            if holder >= 0 and st[s, b, holder] in (ally_code, coop_code):
+                score = F[r, b, d] + 1.0
+                if score > best_score:
+                    best_score = score
+                    best = d
+    return best
+
+
+@kernel
 def retreat(F, morale, losses, control, st, ally_code, coop_code, adj, b, rows,
             regions):  # pragma: no cover
     """Actor b's forces leave region regions[i] in replication rows[i] (sim/rules/movement.py,
@@ -454,19 +472,9 @@ def retreat(F, morale, losses, control, st, ally_code, coop_code, adj, b, rows,
     for i in range(n):
         r = rows[i]
         s = r if st.shape[0] > 1 else 0
-        h = regions[i]
-        best = -1
-        best_score = -1.0
-        for d in range(G):
-            if adj[h, d]:
-                holder = control[r, d]
-                if holder >= 0 and st[s, b, holder] in (ally_code, coop_code):
-                    score = F[r, b, d] + 1.0
-                    if score > best_score:
-                        best_score = score
-                        best = d
-        dest[i] = best
-        moving[i] = F[r, b, h]
+        dest[i] = _retreat_destination(F, control, st, s, ally_code, coop_code, adj, b, r,
+                                       regions[i])
+        moving[i] = F[r, b, regions[i]]
     for i in range(n):
         F[rows[i], b, regions[i]] = 0.0
     weight = np.zeros((R, G))
@@ -602,17 +610,7 @@ def _clip_row(morale, r):  # pragma: no cover
 def _retreat_one(F, morale, losses, control, st, s, ally_code, coop_code, adj, b, r,
                  h):  # pragma: no cover
     """:func:`retreat` for one force (actor b, region h, replication r)."""
-    G = F.shape[2]
-    best = -1
-    best_score = -1.0
-    for d in range(G):
-        if adj[h, d]:
-            holder = control[r, d]
-            if holder >= 0 and st[s, b, holder] in (ally_code, coop_code):
-                score = F[r, b, d] + 1.0
-                if score > best_score:
-                    best_score = score
-                    best = d
+    best = _retreat_destination(F, control, st, s, ally_code, coop_code, adj, b, r, h)
     moving = F[r, b, h]
     F[r, b, h] = 0.0
     if best < 0:
