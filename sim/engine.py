@@ -153,21 +153,6 @@ class GeoModel(mesa.Model):
             ground = np.take_along_axis(fr, holder[:, None, :].repeat(self.c.A, 1), axis=2)
         return ground & (control >= 0)[:, None, :]
 
-    def _holder_relation(self, rel: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """(n, G, A): `rel` between each region's holder and every actor."""
-        control = self.state.control if rows is None else self.state.control[rows]
-        holder = np.clip(control, 0, None)
-        if rel.ndim == 2:
-            return rel[holder]
-        rel = rel if rows is None else rel[rows]
-        return rel[np.arange(len(holder))[:, None], holder]
-
-    def _row_relation(self, rel: np.ndarray, rows: np.ndarray, a: int) -> np.ndarray:
-        """(n, A): `rel` of actor a with every actor in replications `rows`."""
-        if rel.ndim == 2:
-            return np.broadcast_to(rel[a], (len(rows), self.c.A))
-        return rel[rows, a, :]
-
     # ---------------------------------------------------------------------------- the step
 
     def step(self) -> None:

@@ -755,7 +755,7 @@ def battles(F, morale, losses, loss_today, momentum, control, posture, held_days
                 _record(rec, rec_def, r, a, h, att_pers, def_pers, att_pow / max(def_pow, 1e-9),
                         posture[r, h], air_sup, surprise, crossing, u_win[r, a], p, won,
                         att_loss, def_loss, advance, def_by)
-            # Momentum and morale (the engine's _after_battle).
+            # Momentum and morale after the battle.
             momentum[r, a] = 0.7 * momentum[r, a] + 0.3 * (1.0 if won else -1.0)
             shift = victory_boost if won else -defeat_shock
             for g in range(G):
