@@ -1,4 +1,4 @@
-"""NumPy reference for the phases sim/kernels.py fuses, for tests/test_kernels.py.
+"""NumPy reference for the phases sim/kernels/ fuses, for tests/test_kernels.py.
 
 Each function is the engine's NumPy phase as it was before the kernels (sim/engine.py at commit
 2928b15: `_options`, `_evaluate`, `_movement`, `friendly_ground`, `_reinforceable`,

@@ -1,4 +1,4 @@
-"""The numba kernels (sim/kernels.py) against the NumPy rules they replaced.
+"""The numba kernels (sim/kernels/) against the NumPy rules they replaced.
 
 Each kernel runs on random, realistic batches (mostly empty cells, forces of hundreds to tens
 of thousands, remnants under one person, mixed stances, uncontrolled regions) and is compared

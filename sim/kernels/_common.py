@@ -1,0 +1,58 @@
+"""What every kernel shares: the numba decorator, neighbourhoods, combat power, relation
+lists and clipping."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# cache: compiled code is kept next to this file, so worker processes load it instead of
+# compiling; nogil: a kernel does not hold up other threads (dask's worker threads).
+# error_model="numpy": no zero-division checks in the loops (every division is guarded).
+kernel = njit(cache=True, nogil=True, error_model="numpy")
+
+
+def neighbourhoods(reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR form of a (G, G) reach matrix: the regions h with reach[h, g] > 0, for each g."""
+    cols = [np.nonzero(reach[:, g] > 0)[0] for g in range(reach.shape[0])]
+    ptr = np.zeros(len(cols) + 1, np.int64)
+    ptr[1:] = np.cumsum([len(c) for c in cols])
+    idx = np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, np.int64)
+    return ptr, idx
+
+
+@kernel
+def cell_power(f: float, rq: float, m: float, neutral: float, weight: float, floor: float) -> float:
+    """Combat power of one cell, as sim.rules.combat.combat_power (same operation order)."""
+    mf = (m - neutral) * weight + 1.0
+    if mf < floor:
+        mf = floor
+    p = mf * rq * f
+    return p if p > 0.0 else 0.0
+
+
+@kernel
+def partners(st, s, code1, code2, out, count):  # pragma: no cover
+    """For every actor b, the actors a with st[s, a, b] in (code1, code2): out[b, :count[b]]."""
+    A = st.shape[1]
+    for b in range(A):
+        n = 0
+        for a in range(A):
+            rel = st[s, a, b]
+            if rel in (code1, code2):
+                out[b, n] = a
+                n += 1
+        count[b] = n
+
+
+@kernel
+def clip1(x: float) -> float:
+    return min(max(x, -1.0), 1.0)
+
+
+@kernel
+def clip_row(morale, r):  # pragma: no cover
+    A, G = morale.shape[1], morale.shape[2]
+    for a in range(A):
+        for g in range(G):
+            morale[r, a, g] = min(max(morale[r, a, g], 0.0), 1.0)
