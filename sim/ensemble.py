@@ -484,10 +484,13 @@ def run(plan: RunPlan, backend: Backend, *, out: str | Path | None = None,
     sc = loaded.scenario
     days = plan.days or sc.scenario.horizon_days
     folder = Path(out) if out else results.default_dir(results_root, sc.scenario.id, plan.seed)
+    size = plan.batch_size or auto_batch_size(plan.runs, backend.workers, days,
+                                              plan.series_every)
+    plan = replace(plan, batch_size=size)
+    if isinstance(backend, ProcessBackend) and plan.runs <= size:
+        # One batch cannot be shared out; a pool would only add its start-up (~0.6 s).
+        backend = SerialBackend()
     with backend:
-        size = plan.batch_size or auto_batch_size(plan.runs, backend.workers, days,
-                                                  plan.series_every)
-        plan = replace(plan, batch_size=size)
         writer = results.ResultsWriter.create(folder, _manifest(plan, loaded, backend, days))
         _execute(plan, sc, writer, backend, batch_fn, on_start, on_batch)
     return folder

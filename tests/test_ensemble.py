@@ -141,6 +141,18 @@ def test_make_backend_picks_by_name_and_workers():
 # ---------------------------------------------------------------------------- plumbing
 
 
+def test_a_single_batch_runs_in_process_and_the_manifest_says_so(tiny, tmp_path):
+    """A pool cannot share out one batch; the run skips its start-up and records "serial"."""
+    one = _run(ensemble.RunPlan(tiny, seed=1, runs=30), ensemble.ProcessBackend(2),
+               tmp_path / "one", fake_simulate)
+    assert (one.manifest["backend"], one.manifest["workers"]) == ("serial", 1)
+    assert one.manifest["runs_completed"] == 30
+    split = _run(ensemble.RunPlan(tiny, seed=1, runs=30, batch_size=10),
+                 ensemble.ProcessBackend(2), tmp_path / "split", fake_simulate)
+    assert (split.manifest["backend"], split.manifest["workers"]) == ("local", 2)
+    pd.testing.assert_frame_equal(one.runs, split.runs)
+
+
 def test_manifest_records_the_plan_and_the_scenario(tiny, tmp_path):
     plan = ensemble.RunPlan(tiny, seed=5, runs=30, batch_size=8, series_every=3)
     m = _run(plan, ensemble.SerialBackend(), tmp_path / "o").manifest
