@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim import ensemble  # noqa: E402
 from sim.loader import load  # noqa: E402
+from sim.schema import Scenario  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "iraq-2014.yaml"
 
@@ -114,6 +115,12 @@ def _ensemble_seconds(path: Path, runs: int, backend: ensemble.Backend, days: in
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _pool_start_seconds(workers: int) -> float:
+    t0 = time.perf_counter()
+    list(ensemble.ProcessBackend(workers).map_batches(abs, range(workers)))
+    return time.perf_counter() - t0
+
+
 def _cli_seconds(path: Path, runs: int, days: int) -> float:
     """Wall time of the real command, as a user runs it (fresh interpreter, all cores)."""
     import subprocess
@@ -129,7 +136,7 @@ def _cli_seconds(path: Path, runs: int, days: int) -> float:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _one_at_a_time(scenario: object, days: int, n: int = 20) -> float:
+def _one_at_a_time(scenario: Scenario, days: int, n: int = 20) -> float:
     from sim.engine import simulate
 
     t0 = time.perf_counter()
@@ -149,6 +156,10 @@ def rates(path: Path, days: int, sizes: list[int]) -> None:
     print(f"one at a time (R=1 x 20 calls, like Mesa batch_run): {single:10,.1f} reps/s")
     print(f"{'R':>8} {'1 worker':>12} {'wall':>8} {f'{cores} cores':>12} {'wall':>8} "
           f"{'x one-at-a-time':>16}")
+    # The local pool's fork server imports the engine once per process (the CLI starts it
+    # first thing); measured here on its own, so the rows below time the ensembles.
+    print(f"worker pool start-up, once per process (fork server imports the engine): "
+          f"{_pool_start_seconds(cores):.2f} s")
     wall_all = {}
     peaks = WorkerPeaks()
     for r in sizes:
