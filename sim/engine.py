@@ -168,7 +168,7 @@ class GeoModel(mesa.Model):
         self._movement()
         loss_today = np.zeros_like(s.F)
         self._air_strikes(loss_today)
-        self._combat(options, loss_today)
+        self._combat(loss_today)
         self._morale_and_rout(loss_today)
         self._control()
         s.day += d
@@ -333,8 +333,7 @@ class GeoModel(mesa.Model):
         attacking = np.stack([a.target for a in self.actors], axis=1) != HOLD  # (R, A)
         ground = self._step_ground = np.empty(s.F.shape, bool)
         kernels.movement(s.F, s.reserve, s.morale, s.morale0, self._step_threat, attacking,
-                         s.control, self._stances(), STANCE_CODES[Stance.alliance],
-                         STANCE_CODES[Stance.cooperation], self.c.goals, self.c.entry,
+                         s.control, self._stances(), *FRIENDLY, self.c.goals, self.c.entry,
                          min(1.0, k.redeploy_rate * d), min(1.0, k.reserve_rate * d),
                          k.rear_keep, ground)
 
@@ -352,7 +351,7 @@ class GeoModel(mesa.Model):
                             self._step_ep, self._stances(), WAR, self._nb_ptr, self._nb_idx,
                             self.k.kills_per_sortie * self.step_days)
 
-    def _combat(self, options: Options, loss_today: np.ndarray) -> None:
+    def _combat(self, loss_today: np.ndarray) -> None:
         """Every actor with a target attacks it, in actor order (kernels.battles: the rules of
         sim/rules/combat.py, then advance, retreat and change of hands)."""
         s, c, k = self.state, self.c, self.k
