@@ -47,11 +47,13 @@ def partners(st, s, code1, code2, out, count):  # pragma: no cover
 
 @kernel
 def clip1(x: float) -> float:
+    """x clipped to [-1, 1] (air superiority and surprise terms)."""
     return min(max(x, -1.0), 1.0)
 
 
 @kernel
 def clip_row(morale, r):  # pragma: no cover
+    """Clip replication r's morale to [0, 1] (after a battle's shocks)."""
     A, G = morale.shape[1], morale.shape[2]
     for a in range(A):
         for g in range(G):
