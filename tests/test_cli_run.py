@@ -94,6 +94,22 @@ def test_two_local_workers_write_what_one_worker_writes(capsys, tmp_path):
     assert table_two == table_one
 
 
+@pytest.mark.parametrize("argv", [["schema"], ["run", str(REFERENCE), "--runs", "20",
+                                               "--workers", "1", *SMALL]],
+                         ids=["plain print", "rich table"])
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path, argv):
+    """`geosim ... | head` with the reader gone: a failure status (141 from our own prints, 1
+    from rich's tables, which handle it the same way) and no traceback on stderr."""
+    if argv[0] == "run":
+        argv = [*argv, "--out", str(tmp_path / "o")]
+    proc = _geosim(*argv)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away before anything is printed
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == (141 if argv[0] == "schema" else 1), stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
 def test_runs_1_tells_one_replication(capsys):
     assert main(["run", str(REFERENCE), "--runs", "1", "--days", "5", "--seed", "3"]) == 0
     out = capsys.readouterr().out
