@@ -84,7 +84,6 @@ class GeoModel(mesa.Model):
         self.reach = reach(self.c.adj)
         self._nb_ptr, self._nb_idx = kernels.neighbourhoods(self.reach)
         self._combat_args = kernels.combat_args(self.cc)
-        self._battle_args = kernels.battle_args(self.cc)
         self.space = self._network()
         self.actors = [
             ActorAgent(self, i, aid, spec) for i, (aid, spec) in enumerate(scenario.actors.items())
@@ -298,6 +297,10 @@ class GeoModel(mesa.Model):
     def _air_pool(self) -> np.ndarray:
         return self.state.air + self.air_for
 
+    def _intel(self) -> np.ndarray:
+        """(R, A) intelligence this step: own plus support, at most 1."""
+        return np.minimum(self.state.intel + self.intel_bonus, 1.0)
+
     def _options(self, detail: bool = False) -> Options:
         """Every actor's legal attacks and their utilities (phase 3: kernels.options, the rules
         of sim/rules/decisions.py). `detail` also keeps every option's attack power and
@@ -314,7 +317,7 @@ class GeoModel(mesa.Model):
                         s.control, self._nb_ptr, self._nb_idx, k.commit_share,
                         k.min_attack_personnel, k.min_power_ratio, self.p["cas_tol"],
                         lost_share, *self._morale_args(), s.posture, c.terrain,
-                        self._air_pool(), np.minimum(s.intel + self.intel_bonus, 1.0),
+                        self._air_pool(), self._intel(),
                         c.hostility_goal, c.goals, self.p["value"], *self._combat_args,
                         k.air_reference, k.opportunity_weight, k.loss_aversion, k.advance_ratio,
                         ep, threat, legal, p_win, utility, att_power, att_pers, def_pers)
@@ -347,7 +350,7 @@ class GeoModel(mesa.Model):
         if not (sorties > 0).any():
             return
         kernels.air_strikes(s.F, s.losses, loss_today, sorties,
-                            np.minimum(s.intel + self.intel_bonus, 1.0), self._step_ground,
+                            self._intel(), self._step_ground,
                             self._step_ep, self._stances(), WAR, self._nb_ptr, self._nb_idx,
                             self.k.kills_per_sortie * self.step_days)
 
@@ -365,10 +368,10 @@ class GeoModel(mesa.Model):
         rec_def = np.zeros((n, c.A, c.A))
         kernels.battles(s.F, s.morale, s.losses, loss_today, s.momentum, s.control, s.posture,
                         s.held_days, s.ever, targets, s.readiness * s.quality, self._air_pool(),
-                        np.minimum(s.intel + self.intel_bonus, 1.0), self.p["value"],
+                        self._intel(), self.p["value"],
                         self._stances(), WAR, *FRIENDLY, c.adj, c.river, c.terrain,
                         self._nb_ptr, self._nb_idx, draws[0], cb.normal_score(draws[1]),
-                        cb.normal_score(draws[2]), self._battle_args, *self._combat_args[1:],
+                        cb.normal_score(draws[2]), *self._combat_args,
                         *self._morale_args(), k.commit_share, k.min_attack_personnel,
                         k.air_reference, k.advance_ratio, min(self.step_days, 3),
                         k.victory_boost, k.defeat_shock, k.region_loss_shock, rec, rec_def)

@@ -61,10 +61,11 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # A pool is used for more than one batch (ensemble.MIN_BATCH = 100 reps at least, unless
-    # --batch-size says less); start its fork server now, so its imports overlap ours and the
-    # scenario's loading.
-    several_batches = args.resume or args.runs > (args.batch_size or 100)
+    from sim.ensemble import MIN_BATCH  # imports numpy only, not the engine
+
+    # A pool is used for more than one batch; start its fork server now, so its imports
+    # overlap ours and the scenario's loading.
+    several_batches = args.resume or args.runs > (args.batch_size or MIN_BATCH)
     if args.backend == "local" and not args.scheduler and several_batches and (
             args.workers or os.cpu_count() or 1) > 1:
         forkserver.start_early()

@@ -17,16 +17,15 @@ Conventions:
   `nb_ptr`, `nb_idx` (see :func:`neighbourhoods`).
 """
 
-from sim.kernels._common import kernel, neighbourhoods
-from sim.kernels.combat import REC_FIELDS, air_strikes, battle_args, battles
+from sim.kernels._common import combat_args, kernel, neighbourhoods
+from sim.kernels.combat import REC_FIELDS, air_strikes, battles
 from sim.kernels.control import control_changes, territory
-from sim.kernels.decisions import combat_args, logit_choice, options
+from sim.kernels.decisions import logit_choice, options
 from sim.kernels.morale import morale_phase
 from sim.kernels.movement import movement, retreat, walk_in
 
 __all__ = [
     "air_strikes",
-    "battle_args",
     "battles",
     "combat_args",
     "control_changes",

@@ -3,6 +3,8 @@ lists and clipping."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -10,6 +12,26 @@ from numba import njit
 # compiling; nogil: a kernel does not hold up other threads (dask's worker threads).
 # error_model="numpy": no zero-division checks in the loops (every division is guarded).
 kernel = njit(cache=True, nogil=True, error_model="numpy")
+
+
+def combat_args(cc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The combat constants the kernels read: (scalars, posture effects, terrain effects).
+
+    Scalars, in order: win_intercept, ratio_slope, river_effect, air_coef, surprise_coef,
+    ln(att_loss_base), att_loss_exp, ln(att_loser_mult), att_loss_sigma, ln(def_loss_base),
+    def_loss_exp, ln(def_loser_mult), def_loss_sigma, loss_noise_corr rho, sqrt(1 - rho^2),
+    ln(max_daily_loss_share): the logs sim.rules.combat takes, taken here the same way
+    (NumPy), once.
+    """
+    rho = cc.loss_noise_corr
+    scalars = np.array([cc.win_intercept, cc.ratio_slope, cc.river_effect, cc.air_coef,
+                        cc.surprise_coef, np.log(cc.att_loss_base), cc.att_loss_exp,
+                        np.log(cc.att_loser_mult), cc.att_loss_sigma, np.log(cc.def_loss_base),
+                        cc.def_loss_exp, np.log(cc.def_loser_mult), cc.def_loss_sigma, rho,
+                        np.sqrt(1.0 - rho**2), np.log(cc.max_daily_loss_share)],
+                       dtype=np.float64)
+    return (scalars, np.asarray(cc.posture_effect, np.float64),
+            np.asarray(cc.terrain_effect, np.float64))
 
 
 def neighbourhoods(reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from sim.kernels._common import cell_power, clip1, clip_row, kernel
@@ -67,17 +65,6 @@ def air_strikes(F, losses, loss_today, sorties, intel, ground, ep, st, war_code,
 REC_FIELDS = ("fought", "region", "att_pers", "def_pers", "power_ratio", "posture", "air",
               "surprise", "river", "roll", "p_win", "won", "att_loss", "def_loss", "advance",
               "old_holder")
-
-
-def battle_args(cc: Any) -> np.ndarray:
-    """The combat constants :func:`battles` reads, with the logs sim.rules.combat takes of
-    them computed here the same way (NumPy), once."""
-    rho = cc.loss_noise_corr
-    return np.array([cc.win_intercept, cc.ratio_slope, cc.river_effect, cc.air_coef,
-                     cc.surprise_coef, np.log(cc.att_loss_base), cc.att_loss_exp,
-                     np.log(cc.att_loser_mult), cc.att_loss_sigma, np.log(cc.def_loss_base),
-                     cc.def_loss_exp, np.log(cc.def_loser_mult), cc.def_loss_sigma, rho,
-                     np.sqrt(1.0 - rho**2), np.log(cc.max_daily_loss_share)], dtype=np.float64)
 
 
 @kernel

@@ -3,35 +3,18 @@ the actors' logit choice."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from sim.kernels._common import cell_power, clip1, kernel, partners
 
 
-def combat_args(cc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The combat constants the kernels read: (scalars, posture effects, terrain effects).
-
-    Scalars, in order: win_intercept, ratio_slope, air_coef, surprise_coef, att_loss_exp,
-    ln(att_loss_base) + ln(att_loser_mult) (a failed attack's median log loss share at
-    parity), ln(max_daily_loss_share) and exp(att_loss_sigma^2 / 2) (the lognormal mean
-    factor), computed once here rather than per option.
-    """
-    scalars = np.array([cc.win_intercept, cc.ratio_slope, cc.air_coef, cc.surprise_coef,
-                        cc.att_loss_exp, np.log(cc.att_loss_base) + np.log(cc.att_loser_mult),
-                        np.log(cc.max_daily_loss_share), np.exp(0.5 * cc.att_loss_sigma**2)],
-                       dtype=np.float64)
-    return (scalars, np.asarray(cc.posture_effect, np.float64),
-            np.asarray(cc.terrain_effect, np.float64))
-
-
 @kernel
-def _attack_value(ap, e, pers, posture_term, terrain_term, air_sup, surprise, cst, val,
-                  tol_left, loss_aversion, advance_ratio):  # pragma: no cover
-    """(P(win), utility) of one legal attack; see :func:`options`."""
-    c0, slope, air_coef, surprise_coef = cst[0], cst[1], cst[2], cst[3]
-    loss_exp, log_fixed, log_cap, mean_factor = cst[4], cst[5], cst[6], cst[7]
+def _attack_value(ap, e, pers, posture_term, terrain_term, air_sup, surprise, cst, log_fixed,
+                  mean_factor, val, tol_left, loss_aversion, advance_ratio):  # pragma: no cover
+    """(P(win), utility) of one legal attack; see :func:`options`. log_fixed: a failed attack's
+    median log loss share at parity; mean_factor: the lognormal mean factor exp(sigma^2 / 2)."""
+    c0, slope, air_coef, surprise_coef = cst[0], cst[1], cst[3], cst[4]
+    loss_exp, log_cap = cst[6], cst[15]
     tiny = 1e-9
     log_ap = np.log(max(ap, 0.0) + tiny)
     log_ep = np.log(max(e, 0.0) + tiny)
@@ -75,6 +58,8 @@ def options(F, reserve, morale, rq, st, war_code, control, nb_ptr, nb_idx, commi
     """
     R, A, G = F.shape
     detail = att_power.shape[0] == R
+    log_fixed = cst[5] + cst[7]  # ln(att_loss_base) + ln(att_loser_mult)
+    mean_factor = np.exp(0.5 * cst[8] ** 2)
     ep_r = np.empty((A, G))
     dp_r = np.empty((A, G))
     ap_r = np.empty((A, G))
@@ -169,7 +154,8 @@ def options(F, reserve, morale, rq, st, war_code, control, nb_ptr, nb_idx, commi
                 val = goals[a, g] + opportunity * value[r, g] / mean_value + enemy_share
                 p_win_a[g], utility_a[g] = _attack_value(
                     ap, e, af, posture_effect[posture[r, g]], terrain_effect[terrain[g]],
-                    air_sup, surprise, cst, val, tol_left, loss_aversion, advance_ratio)
+                    air_sup, surprise, cst, log_fixed, mean_factor, val, tol_left,
+                    loss_aversion, advance_ratio)
 
 
 @kernel

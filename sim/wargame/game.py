@@ -134,7 +134,7 @@ class GameModel(GeoModel):
             n = float(self._air_pool()[0, a])
             if present.sum() < 1 or n <= 0:
                 continue
-            intel = np.minimum(s.intel + self.intel_bonus, 1.0)[:, a]
+            intel = self._intel()[:, a]
             lost = air_strike_losses(np.array([n]), intel, present,
                                      self.k.kills_per_sortie * self.step_days)
             s.F[:, :, g] -= lost
