@@ -12,7 +12,7 @@ FIND_PYTHON = for c in python3.14 python3.13 python3.12 python3 \
 	  if $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
 	    echo $$c; break; fi; done
 
-.PHONY: run test lint bench install install-test clean
+.PHONY: run test lint bench golden install install-test clean
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$($(FIND_PYTHON)); \
@@ -47,6 +47,11 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ensemble.py
+
+# Re-record the golden results of tests/golden/ after an intended change of the model's
+# behaviour; commit the new files with the change (tests/test_golden.py shows what moved).
+golden: $(VENV)/.installed-test
+	$(PY) -m tests.golden.cases
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
