@@ -3,7 +3,7 @@
 An ActorAgent is one actor across all R replications: its state lives in the model's arrays
 (row `index` of every (R, A, ...) array), so one agent call decides for every replication at
 once. The agent holds its identity, goals and relations and chooses its action each step with
-the logit policy of sim.rules.decisions; a wargame team can override that choice with orders.
+the logit policy of sim.model.rules.decisions; a wargame team can override that choice with orders.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import kernels
-from sim.rules.decisions import HOLD
-from sim.schema import Actor
+from sim.model import kernels
+from sim.model.rules.decisions import HOLD
+from sim.scenario.schema import Actor
 
 if TYPE_CHECKING:
-    from sim.engine import GeoModel
-    from sim.rules.decisions import Options
+    from sim.model.engine import GeoModel
+    from sim.model.rules.decisions import Options
 
 
 class ActorAgent(mesa.Agent):
@@ -52,7 +52,7 @@ class ActorAgent(mesa.Agent):
             self.target = np.where(legal, self.orders, HOLD).astype(np.int64)
             return
         beta = self.model.p["rationality"][:, a] * self.model.k.utility_scale
-        # sim.rules.decisions.logit_choice, compiled (the hot path of a step's decisions).
+        # sim.model.rules.decisions.logit_choice, compiled (the hot path of a step's decisions).
         self.target = np.empty(len(u), dtype=np.int64)
         kernels.logit_choice(options.utility[:, a, :], options.legal[:, a, :],
                              options.hold_utility[:, a], beta, u, self.target)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.calibration.backtest import cross_val_predict, geosim_refit, run_backtest
-from sim.rules.combat import adjudicate, load_constants
+from sim.model.rules.combat import adjudicate, load_constants
 
 DEFAULT = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdb90" / "CDB90-patched.csv"

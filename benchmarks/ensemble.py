@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim import ensemble  # noqa: E402
-from sim.loader import load  # noqa: E402
-from sim.schema import Scenario  # noqa: E402
+from sim.scenario.loader import load  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "iraq-2014.yaml"
 
@@ -137,7 +137,7 @@ def _cli_seconds(path: Path, runs: int, days: int) -> float:
 
 
 def _one_at_a_time(scenario: Scenario, days: int, n: int = 20) -> float:
-    from sim.engine import simulate
+    from sim.model.engine import simulate
 
     t0 = time.perf_counter()
     with ensemble._one_blas_thread():  # the same footing as the batched runs
@@ -205,7 +205,7 @@ def memory(path: Path, days: int, runs: int, series_every: int, workers: int) ->
 
 
 def profile(path: Path, days: int, reps: int = 1000, top: int = 25) -> None:
-    from sim.engine import simulate
+    from sim.model.engine import simulate
 
     sc = load(path).scenario
     simulate(sc, np.arange(10), 1, days=days)  # warm imports

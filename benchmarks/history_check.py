@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine import simulate
-from sim.loader import load_scenario
+from sim.model.engine import simulate
+from sim.scenario.loader import load_scenario
 
 HISTORY = {
     "baghdad_falls": "no",

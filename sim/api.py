@@ -6,7 +6,7 @@ Example::
 
     ens = run_ensemble("scenarios/iraq-2014.yaml", runs=2000, seed=7, workers=2,
                        backend="local")
-    ens.summary()            # one row per outcome (sim.stats.summarise)
+    ens.summary()            # one row per outcome (sim.analysis.stats.summarise)
     ens.runs                 # one row per replication: facts drawn and outcomes
     ens.series["control"]    # who holds each region, per replication and day
     ens.path                 # the results folder (Parquet parts + manifest.json)
@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UsageError
-from sim.loader import LoadedScenario, dump_scenario
-from sim.loader import load as _load
-from sim.schema import Scenario
+from sim.scenario.loader import LoadedScenario, dump_scenario
+from sim.scenario.loader import load as _load
+from sim.scenario.schema import Scenario
 
 
 def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
@@ -44,14 +44,14 @@ class Ensemble:
 
     def summary(self) -> pd.DataFrame:
         """The outcome table (n, p with Wilson 95% interval, mean and quantiles, MC error)."""
-        from sim.stats import summarise
+        from sim.analysis.stats import summarise
 
         return summarise(self.runs, self.manifest.get("outcomes") or {})
 
     @classmethod
     def open(cls, path: str | Path) -> Ensemble:
         """Read an existing results folder (from the CLI or an earlier session)."""
-        from sim.results import load_results
+        from sim.experiments.results import load_results
 
         r = load_results(path)
         return cls(Path(path), r.manifest, r.runs, r.series)
@@ -77,7 +77,7 @@ def run_ensemble(path_or_scenario: str | Path | Scenario, runs: int = 1000, seed
         series_every: record time series every k days.
         scheduler: address of a running dask scheduler (implies backend "dask").
     """
-    from sim import ensemble
+    from sim.experiments import ensemble
 
     if isinstance(path_or_scenario, Scenario):
         if variant is not None:

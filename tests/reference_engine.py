@@ -1,6 +1,6 @@
-"""The engine as it was before the numba kernels (commit 2928b15, sim/engine.py), as a test
-oracle: every phase composed from the NumPy rules of sim/rules/. tests/test_kernels.py runs it
-beside sim.engine.GeoModel on the same seeds and checks that whole runs agree.
+"""The engine as it was before the numba kernels (commit 2928b15, sim/model/engine.py), as a test
+oracle: every phase composed from the NumPy rules of sim/model/rules/. tests/test_kernels.py runs it
+beside sim.model.engine.GeoModel on the same seeds and checks that whole runs agree.
 
 Only the class name, the Options it builds (a newer field) and the re-exports at the end were
 changed. Do not "fix" it: it is the reference.
@@ -18,13 +18,13 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.actor import ActorAgent
-from sim import narrative
-from sim.compile import STANCE_CODES, SUPPORT_CODES, WAR, Compiled, compile_scenario
-from sim.constants import DEFAULT, ModelConstants
-from sim.outcomes import snapshot_days, territory
-from sim.rules import combat as cb
-from sim.rules.conditions import holds
-from sim.rules.decisions import (
+from sim.model import narrative
+from sim.model.compile import STANCE_CODES, SUPPORT_CODES, WAR, Compiled, compile_scenario
+from sim.model.constants import DEFAULT, ModelConstants
+from sim.model.outcomes import snapshot_days, territory
+from sim.model.rules import combat as cb
+from sim.model.rules.conditions import holds
+from sim.model.rules.decisions import (
     HOLD,
     Options,
     attack_utility,
@@ -32,13 +32,13 @@ from sim.rules.decisions import (
     reach,
     target_value,
 )
-from sim.rules.economy import economy_step
-from sim.rules.morale import morale_update, routs
-from sim.rules.movement import redeploy, retreat_destination
-from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
-from sim.sampling import Purpose, rep_keys, sample_facts, uniforms
-from sim.schema import Scenario, Stance, SupportKind
-from sim.state import State, initial_state
+from sim.model.rules.economy import economy_step
+from sim.model.rules.morale import morale_update, routs
+from sim.model.rules.movement import redeploy, retreat_destination
+from sim.model.rules.support import air_strike_losses, air_superiority, troop_delivery
+from sim.model.sampling import Purpose, rep_keys, sample_facts, uniforms
+from sim.scenario.schema import Scenario, Stance, SupportKind
+from sim.model.state import State, initial_state
 
 FRIENDLY = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
 

@@ -1,8 +1,9 @@
-"""NumPy reference for the phases sim/kernels/ fuses, for tests/test_kernels.py.
+"""NumPy reference for the phases sim/model/kernels/ fuses, for tests/test_kernels.py.
 
-Each function is the engine's NumPy phase as it was before the kernels (sim/engine.py at commit
+Each function is the engine's NumPy phase as it was before the kernels (sim/model/engine.py at
+commit
 2928b15: `_options`, `_evaluate`, `_movement`, `friendly_ground`, `_reinforceable`,
-`_morale_and_rout`), composed from the rule functions in sim/rules/ the same way, but reading
+`_morale_and_rout`), composed from the rule functions in sim/model/rules/ the same way, but reading
 plain arrays instead of a model. Stances come as codes `st` of shape (1, A, A) or (R, A, A),
 like the kernels take them; (1, A, A) takes the engine's old uniform-stance (A, A) path.
 """
@@ -13,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.compile import STANCE_CODES, WAR
-from sim.rules import combat as cb
-from sim.rules.decisions import attack_utility, enemy_power, target_value
-from sim.rules.morale import morale_update, routs
-from sim.rules.movement import redeploy
-from sim.rules.support import air_superiority
-from sim.schema import Stance
+from sim.model.compile import STANCE_CODES, WAR
+from sim.model.rules import combat as cb
+from sim.model.rules.decisions import attack_utility, enemy_power, target_value
+from sim.model.rules.morale import morale_update, routs
+from sim.model.rules.movement import redeploy
+from sim.model.rules.support import air_superiority
+from sim.scenario.schema import Stance
 
 ALLY = STANCE_CODES[Stance.alliance]
 COOP = STANCE_CODES[Stance.cooperation]

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.loader import load
-from sim.schema import Scenario
+from sim.scenario.loader import load
+from sim.scenario.schema import Scenario
 
 SCENARIO = {
     "scenario": {"id": "testland", "title": "Testland <crisis> & test", "as_of": "2014-06-10",

@@ -10,7 +10,7 @@ import pytest
 
 from sim import api
 from sim.errors import ScenarioError, UsageError
-from sim.schema import Scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 # GEOSIM_TEST_SCENARIO points the end-to-end tests at another scenario file (development aid).

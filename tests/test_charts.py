@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import charts
-from sim.schema import Stance
+from sim.analysis import charts
+from sim.scenario.schema import Stance
 from tests import report_fixtures as rf
 
 

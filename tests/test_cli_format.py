@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.describe import fact_rows, num
-from sim.loader import load_scenario
-from sim.refs import facts
-from sim.schema import json_schema
+from sim.scenario.describe import fact_rows, num
+from sim.scenario.loader import load_scenario
+from sim.scenario.refs import facts
+from sim.scenario.schema import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 GEOSIM = ROOT / ".venv" / "bin" / "geosim"

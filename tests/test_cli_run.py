@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.results import load_results
+from sim.experiments.results import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 # GEOSIM_TEST_SCENARIO points the end-to-end tests at another scenario file (development aid).

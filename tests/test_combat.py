@@ -1,4 +1,4 @@
-"""Invariants of the combat rule (sim.rules.combat): probabilities, monotonicity, losses."""
+"""Invariants of the combat rule (sim.model.rules.combat): probabilities, monotonicity, losses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.rules.combat import (
+from sim.model.rules.combat import (
     POSTURE_CODES,
     TERRAIN_CODES,
     CombatConstants,
@@ -20,7 +20,7 @@ from sim.rules.combat import (
     save_constants,
     win_probability,
 )
-from sim.schema import Posture, Terrain
+from sim.scenario.schema import Posture, Terrain
 
 SHIPPED = load_constants()
 

@@ -1,4 +1,5 @@
-"""sim.compare and `geosim compare`: common random numbers, paired differences, layout, CLI."""
+"""sim.experiments.compare and `geosim compare`: common random numbers, paired differences,
+layout, CLI."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import compare as cmp
 from sim.cli import main
 from sim.errors import UsageError
+from sim.experiments import compare as cmp
 
 ROOT = Path(__file__).parent.parent
 FRONT = ROOT / "tests" / "engine" / "front.yaml"

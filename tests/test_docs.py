@@ -11,9 +11,9 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from sim.loader import load
-from sim.refs import unwrap
-from sim.schema import Scenario, json_schema
+from sim.scenario.loader import load
+from sim.scenario.refs import unwrap
+from sim.scenario.schema import Scenario, json_schema
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "scenario-format.md").read_text(
     encoding="utf-8"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from agents.actor import ActorAgent
-from sim.engine import GeoModel, run_single, simulate
-from sim.loader import load_scenario
+from sim.model.engine import GeoModel, run_single, simulate
+from sim.scenario.loader import load_scenario
 
 FRONT = Path(__file__).parent / "engine" / "front.yaml"
 

@@ -1,4 +1,5 @@
-"""sim.ensemble: batching, reproducibility across backends, failures, interrupts and resume.
+"""sim.experiments.ensemble: batching, reproducibility across backends, failures, interrupts
+and resume.
 
 Plumbing tests use small batch functions defined here (they honour the engine contract and
 can fail or kill their worker on purpose); the reproducibility tests run the real engine on
@@ -17,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import ensemble, results
 from sim.errors import ResultsError, UsageError
+from sim.experiments import ensemble, results
 
 ROOT = Path(__file__).resolve().parents[1]
 # GEOSIM_TEST_SCENARIO points the end-to-end tests at another scenario file (development aid).
@@ -156,7 +157,7 @@ def test_a_single_batch_runs_in_process_and_the_manifest_says_so(tiny, tmp_path)
 def test_manifest_records_the_plan_and_the_scenario(tiny, tmp_path):
     plan = ensemble.RunPlan(tiny, seed=5, runs=30, batch_size=8, series_every=3)
     m = _run(plan, ensemble.SerialBackend(), tmp_path / "o").manifest
-    from sim.loader import load
+    from sim.scenario.loader import load
 
     assert m["scenario_sha256"] == load(tiny).sha256
     assert (m["scenario_id"], m["seed"], m["runs_planned"], m["batch_size"]) == ("tiny", 5, 30, 8)

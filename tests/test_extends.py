@@ -1,6 +1,6 @@
 """Variant files: a fact given in full replaces the base fact whole."""
 
-from sim.loader import load_scenario
+from sim.scenario.loader import load_scenario
 
 BASE = """
 scenario: {id: b, title: B, as_of: 2020-01-01, horizon_days: 10}

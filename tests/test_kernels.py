@@ -1,8 +1,8 @@
-"""The numba kernels (sim/kernels/) against the NumPy rules they replaced.
+"""The numba kernels (sim/model/kernels/) against the NumPy rules they replaced.
 
 Each kernel runs on random, realistic batches (mostly empty cells, forces of hundreds to tens
 of thousands, remnants under one person, mixed stances, uncontrolled regions) and is compared
-with tests/reference_phases.py, the pre-kernel engine's composition of the sim/rules/
+with tests/reference_phases.py, the pre-kernel engine's composition of the sim/model/rules/
 functions. Floats agree to rounding (the kernels sum in another order); booleans and choices
 agree exactly. A replication must also give the same bits alone as inside a batch.
 """
@@ -17,14 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from sim import kernels
-from sim.compile import STANCE_CODES, WAR
-from sim.constants import DEFAULT as K
-from sim.engine import GeoModel
-from sim.loader import load_scenario
-from sim.rules.combat import load_constants
-from sim.rules.decisions import logit_choice, reach
-from sim.schema import Scenario, Stance
+from sim.model import kernels
+from sim.model.compile import STANCE_CODES, WAR
+from sim.model.constants import DEFAULT as K
+from sim.model.engine import GeoModel
+from sim.model.rules.combat import load_constants
+from sim.model.rules.decisions import logit_choice, reach
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Scenario, Stance
 from tests import reference_phases as ref
 from tests.reference_engine import NumpyGeoModel
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.loader import apply_variant, dump_scenario, load, load_scenario, validate
-from sim.schema import Fact
-from sim.yamlpos import load_text_with_positions, load_with_positions
+from sim.scenario.loader import apply_variant, dump_scenario, load, load_scenario, validate
+from sim.scenario.schema import Fact
+from sim.scenario.yamlpos import load_text_with_positions, load_with_positions
 
 TINY = (Path(__file__).parent / "data" / "tiny.yaml").read_text(encoding="utf-8")
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine import GeoModel
-from sim.loader import load_scenario
-from sim.rules import combat as cb
-from sim.rules.decisions import HOLD
-from sim.rules.economy import economy_step
+from sim.model.engine import GeoModel
+from sim.model.rules import combat as cb
+from sim.model.rules.decisions import HOLD
+from sim.model.rules.economy import economy_step
+from sim.scenario.loader import load_scenario
 
 FRONT = Path(__file__).parent / "engine" / "front.yaml"
 CC = cb.load_constants()

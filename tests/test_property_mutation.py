@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
-from sim.loader import dump_scenario, load, validate
-from sim.yamlpos import load_text_with_positions
+from sim.scenario.loader import dump_scenario, load, validate
+from sim.scenario.yamlpos import load_text_with_positions
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [ROOT / "tests" / "data" / "tiny.yaml", ROOT / "tests" / "data" / "tiny-truce.yaml"]

@@ -8,10 +8,10 @@ import re
 import pandas as pd
 import pytest
 
-from sim import report
+from sim.analysis import report
+from sim.analysis.stats import summarise
 from sim.cli import main
 from sim.errors import ResultsError
-from sim.stats import summarise
 from tests import report_fixtures as rf
 
 PLOTLY_BANNER = "* plotly.js v"

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import charts
+from sim.analysis import charts
 from sim.cli import main
-from sim.loader import load
-from sim.results import load_results
+from sim.experiments.results import load_results
+from sim.scenario.loader import load
 from tests import report_fixtures as rf
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -121,7 +121,7 @@ def _check_common(opened: Opened, folder: Path) -> None:
 
 def test_synthetic_report_renders_offline(browser, tmp_path):
     folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
-    from sim.report import write_report
+    from sim.analysis.report import write_report
 
     opened = Opened(browser, write_report(folder), tmp_path / "shots")
     try:

@@ -1,4 +1,4 @@
-"""sim.results: the results folder round trip, atomic parts, manifest upkeep, errors."""
+"""sim.experiments.results: the results folder round trip, atomic parts, manifest upkeep, errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import results
 from sim.errors import ResultsError
+from sim.experiments import results
 
 
 def _batch(start, stop, fail=()):

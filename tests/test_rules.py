@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.engine import GeoModel
-from sim.loader import load_scenario
-from sim.rules.conditions import holds, within_links
-from sim.rules.decisions import HOLD, enemy_power, logit_choice
-from sim.rules.economy import economy_step
-from sim.rules.morale import morale_update, routs
-from sim.rules.movement import redeploy, retreat_destination
-from sim.rules.support import air_strike_losses, air_superiority, troop_delivery
-from sim.schema import Condition
+from sim.model.engine import GeoModel
+from sim.model.rules.conditions import holds, within_links
+from sim.model.rules.decisions import HOLD, enemy_power, logit_choice
+from sim.model.rules.economy import economy_step
+from sim.model.rules.morale import morale_update, routs
+from sim.model.rules.movement import redeploy, retreat_destination
+from sim.model.rules.support import air_strike_losses, air_superiority, troop_delivery
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Condition
 
 FRONT = Path(__file__).parent / "engine" / "front.yaml"
 FAST = settings(max_examples=60, deadline=None)
@@ -505,7 +505,7 @@ def test_every_engine_constant_is_documented():
     """docs/model.md's table names every ModelConstants field (values: the code is the source)."""
     import dataclasses
 
-    from sim.constants import ModelConstants
+    from sim.model.constants import ModelConstants
 
     doc = (Path(__file__).parents[1] / "docs" / "model.md").read_text(encoding="utf-8")
     table = doc.split("## Engine constants", 1)[1].split("\n## ", 1)[0]

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.sampling import Purpose, UncertainFact, quantile, rep_keys, sample_facts, uniforms
-from sim.schema import Dist, Fact
+from sim.model.sampling import Purpose, UncertainFact, quantile, rep_keys, sample_facts, uniforms
+from sim.scenario.schema import Dist, Fact
 
 
 def test_draws_depend_only_on_seed_rep_day_purpose():

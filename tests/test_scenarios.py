@@ -21,10 +21,10 @@ import pytest
 from pydantic import BaseModel
 
 from sim.errors import ScenarioError
-from sim.loader import load_scenario as _load_uncached
-from sim.refs import facts, walk
-from sim.sampling import quantile
-from sim.schema import ActorKind, Fact, Scenario, SupportKind
+from sim.model.sampling import quantile
+from sim.scenario.loader import load_scenario as _load_uncached
+from sim.scenario.refs import facts, walk
+from sim.scenario.schema import ActorKind, Fact, Scenario, SupportKind
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

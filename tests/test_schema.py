@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sim.loader import load_scenario
-from sim.refs import check_references, facts, model_at, reference_problems
-from sim.schema import (
+from sim.scenario.loader import load_scenario
+from sim.scenario.refs import check_references, facts, model_at, reference_problems
+from sim.scenario.schema import (
     Condition,
     Dist,
     Effect,

@@ -1,4 +1,5 @@
-"""sim.sensitivity and `geosim sensitivity`: fixing facts, tornado, Sobol/rank indices, PRIM."""
+"""sim.experiments.sensitivity and `geosim sensitivity`: fixing facts, tornado, Sobol/rank
+indices, PRIM."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sensitivity as sens
 from sim.cli import main
-from sim.compile import compile_scenario
-from sim.engine import simulate
 from sim.errors import UsageError
-from sim.loader import load
+from sim.experiments import sensitivity as sens
+from sim.model.compile import compile_scenario
+from sim.model.engine import simulate
+from sim.scenario.loader import load
 
 ROOT = Path(__file__).parent.parent
 FRONT = ROOT / "tests" / "engine" / "front.yaml"

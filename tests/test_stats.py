@@ -1,4 +1,4 @@
-"""sim.stats against values computed by hand and published examples."""
+"""sim.analysis.stats against values computed by hand and published examples."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim import stats
+from sim.analysis import stats
 
 OUTCOMES = {"falls": {"label": "City falls", "binary": True},
             "men": {"label": "Strength", "binary": False}}
@@ -86,7 +86,7 @@ def test_summarise_excludes_error_rows_and_fills_the_contract_columns():
 
 
 def test_summarise_accepts_schema_outcomes():
-    from sim.schema import Outcome
+    from sim.scenario.schema import Outcome
 
     outs = {"falls": Outcome(kind="control", region="r", by=["a"]),
             "men": Outcome(kind="strength", actor="a", label="Men")}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.errors import OrdersError, UsageError
-from sim.loader import load
+from sim.scenario.loader import load
 from sim.wargame import fog, save, views
 from sim.wargame.aar import percentile, write_aar
 from sim.wargame.game import Game, state_hash
@@ -313,7 +313,7 @@ def test_takeover_starts_every_run_from_the_games_state_after_turn_k(loaded):
 def test_the_game_is_the_analysts_model_when_the_team_does_what_the_model_would(loaded):
     """The ally has no ground forces, so the model's policy always holds; a team holding
     every turn must then give exactly `run_single`'s story and final state."""
-    from sim.engine import run_single
+    from sim.model.engine import run_single
 
     game = Game(loaded.scenario, 5, ["ally"], 7, 4)
     for _ in range(4):

@@ -22,7 +22,7 @@ import numpy as np
 from sim.calibration import fit as fitmod
 from sim.calibration.cdb90 import Battles, read_cdb90
 from sim.calibration.metrics import score
-from sim.rules.combat import (
+from sim.model.rules.combat import (
     CombatConstants,
     combat_power,
     load_constants,

@@ -1,4 +1,5 @@
-"""Fit the constants of :mod:`sim.rules.combat` on battles read by :mod:`sim.calibration.cdb90`.
+"""Fit the constants of :mod:`sim.model.rules.combat` on battles read by
+:mod:`sim.calibration.cdb90`.
 
 Win probability: penalised maximum likelihood of a logistic model (L-BFGS-B, small L2 ridge on
 everything but the intercept), with sign constraints that encode the direction every combat
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import lsq_linear, minimize
 
-from sim.rules.combat import POSTURE_CODES, TERRAIN_CODES, CombatConstants
+from sim.model.rules.combat import POSTURE_CODES, TERRAIN_CODES, CombatConstants
 
 if TYPE_CHECKING:
     import pandas as pd

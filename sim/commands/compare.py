@@ -1,7 +1,8 @@
 """geosim compare FILE [FILE2] --variants a,b: what-if comparison with common random numbers.
 
 Runs the baseline and each variant (or two scenario files) with the same seed and replication
-indices (sim.compare), prints a side-by-side table of every outcome with 95% intervals and the
+indices (sim.experiments.compare), prints a side-by-side table of every outcome with 95% intervals
+and the
 paired difference to the baseline (marked * when its interval excludes 0), writes the HTML
 comparison report and prints its path.
 """
@@ -67,7 +68,7 @@ def _check_flags(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from sim import compare as cmp
+    from sim.experiments import compare as cmp
 
     variants = _check_flags(args)
     workers = args.workers or os.cpu_count() or 1
@@ -92,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_report(result: Any) -> Path:
-    """The HTML comparison page (sim.report) in the comparison folder."""
-    from sim.report import write_comparison_report
+    """The HTML comparison page (sim.analysis.report) in the comparison folder."""
+    from sim.analysis.report import write_comparison_report
 
     m = next(iter(result.manifests.values()))
     title = f"{m.get('scenario_title') or m.get('scenario_id')}: what-if comparison"

@@ -17,7 +17,7 @@ from sim.errors import OrdersError, UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sim.loader import LoadedScenario
+    from sim.scenario.loader import LoadedScenario
     from sim.wargame.game import Game
     from sim.wargame.orders import Order
 
@@ -136,7 +136,7 @@ def _teams(text: str | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from sim.loader import load
+    from sim.scenario.loader import load
     from sim.wargame import save
     from sim.wargame.game import Game
 

@@ -12,7 +12,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.report import write_report  # plotly and pandas load only when a report is made
+    from sim.analysis.report import (
+        write_report,  # plotly and pandas load only when a report is made
+    )
 
     print(write_report(args.folder))
     return 0

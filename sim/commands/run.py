@@ -1,7 +1,7 @@
 """geosim run FILE: a Monte Carlo ensemble (or one narrated run with --runs 1).
 
-The ensemble streams to a results folder (sim.results), prints the outcome table and the
-folder's path, then writes the HTML report when sim.report is available. Ctrl-C or SIGTERM
+The ensemble streams to a results folder (sim.experiments.results), prints the outcome table and the
+folder's path, then writes the HTML report when sim.analysis.report is available. Ctrl-C or SIGTERM
 leaves a readable partial folder that `geosim run --resume DIR` completes.
 """
 
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim import forkserver
 from sim.errors import UsageError, check_at_least
+from sim.experiments import forkserver
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +61,7 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.ensemble import MIN_BATCH  # imports numpy only, not the engine
+    from sim.experiments.ensemble import MIN_BATCH  # imports numpy only, not the engine
 
     # A pool is used for more than one batch; start its fork server now, so its imports
     # overlap ours and the scenario's loading.
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         forkserver.start_early()
     from rich.console import Console
 
-    from sim import ensemble, results
+    from sim.experiments import ensemble, results
 
     _check_flags(args)
     err = Console(stderr=True)
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(args.resume)
         go = functools.partial(ensemble.resume, folder, backend)
     else:
-        from sim.loader import load
+        from sim.scenario.loader import load
 
         loaded = load(args.file, args.variant)  # unknown variant: one-line ScenarioError
         if args.runs == 1:
@@ -106,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _finish(folder: Path, args: argparse.Namespace) -> None:
+    from sim.analysis.stats import summarise
     from sim.commands.summary import print_summary, stdout_console
-    from sim.results import ResultsReader
-    from sim.stats import summarise
+    from sim.experiments.results import ResultsReader
 
     reader = ResultsReader(folder)
     m = reader.manifest
@@ -117,7 +117,7 @@ def _finish(folder: Path, args: argparse.Namespace) -> None:
     if args.no_report:
         return
     try:
-        from sim.report import write_report
+        from sim.analysis.report import write_report
     except ImportError:  # the report module is optional until it lands
         return
     print(f"report: {write_report(folder)}")
@@ -125,7 +125,7 @@ def _finish(folder: Path, args: argparse.Namespace) -> None:
 
 def _single(scenario: Any, args: argparse.Namespace) -> int:
     """--runs 1: one replication, told as dated lines plus the final state."""
-    from sim.engine import run_single
+    from sim.model.engine import run_single
 
     single = run_single(scenario, args.seed, args.days)
     text = single.text() if hasattr(single, "text") else "\n".join(map(str, single.lines))

@@ -1,4 +1,5 @@
-"""geosim sensitivity FILE --runs N: which uncertain facts move each outcome (sim.sensitivity).
+"""geosim sensitivity FILE --runs N: which uncertain facts move each outcome
+(sim.experiments.sensitivity).
 
 Prints, per outcome, the facts ranked by their one-at-a-time swing (low -> high, common random
 numbers) beside their global index (Sobol ST, |SRRC| or |Spearman rho|), then the PRIM boxes
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from sim.commands.summary import stdout_console
-    from sim.sensitivity import run_sensitivity
+    from sim.experiments.sensitivity import run_sensitivity
 
     _check_flags(args)
     thresholds = _thresholds(args.threshold)
@@ -176,9 +177,9 @@ def save_tables(res: Any) -> None:
 
 
 def write_report(res: Any, scenario_file: str) -> Path:
-    """report.html: method, tornado and ranking charts (sim.charts), tables, PRIM boxes."""
-    from sim import charts
-    from sim.report import Section, esc, figure_html, render_page, table_html
+    """report.html: method, tornado and ranking charts (sim.analysis.charts), tables, PRIM boxes."""
+    from sim.analysis import charts
+    from sim.analysis.report import Section, esc, figure_html, render_page, table_html
 
     # Outcomes no fact moves (e.g. never happen in the sample) would only draw empty panels.
     moved_t = res.tornado.groupby("outcome")["swing"].apply(lambda s: s.abs().max() > 0)

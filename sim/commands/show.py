@@ -1,7 +1,7 @@
 """geosim show FILE [--variant V]: a readable view of a scenario in the terminal.
 
 Header, actors, regions, relations, events, outcomes, variants, and every fact with its
-range, distribution and source. The tables come from :mod:`sim.describe`.
+range, distribution and source. The tables come from :mod:`sim.scenario.describe`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.loader import load
+from sim.scenario.loader import load
 
 WIDTH_WHEN_PIPED = 160
 """Columns used when stdout is not a terminal (a pipe, a file, a test's capture)."""
@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from sim.describe import describe
+    from sim.scenario.describe import describe
 
     scenario = load(args.file, args.variant).scenario
     tty = sys.stdout.isatty()

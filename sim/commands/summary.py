@@ -13,8 +13,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.results import ResultsReader
-    from sim.stats import summarise
+    from sim.analysis.stats import summarise
+    from sim.experiments.results import ResultsReader
 
     reader = ResultsReader(args.folder)
     m = reader.manifest
@@ -33,7 +33,8 @@ def stdout_console() -> Any:
 
 
 def print_summary(table: Any, manifest: dict[str, Any], console: Any) -> None:
-    """Print the summary DataFrame (sim.stats.summarise) as a rich table with a title line."""
+    """Print the summary DataFrame (sim.analysis.stats.summarise) as a rich table with a title
+    line."""
     from rich.table import Table
 
     variant = f", variant {manifest['variant']}" if manifest.get("variant") else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from sim.errors import ScenarioError
-from sim.loader import load
+from sim.scenario.loader import load
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

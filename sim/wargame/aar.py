@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim import charts
-from sim.engine import simulate
-from sim.outcomes import measure_outcomes
-from sim.report import Section, esc, figure_html, render_page, table_html
-from sim.schema import GoalKind
+from sim.analysis import charts
+from sim.analysis.report import Section, esc, figure_html, render_page, table_html
+from sim.model.engine import simulate
+from sim.model.outcomes import measure_outcomes
+from sim.scenario.schema import GoalKind
 from sim.wargame.rules import FRIENDLY
 
 if TYPE_CHECKING:
-    from sim.loader import LoadedScenario
+    from sim.scenario.loader import LoadedScenario
     from sim.wargame.game import Game
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from sim.wargame.rules import FRIENDLY
 
 if TYPE_CHECKING:
-    from sim.engine import GeoModel
+    from sim.model.engine import GeoModel
 
 SHARP_INTEL = 0.6  # intelligence from which a team sees one link further
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from sim import narrative
-from sim.engine import GeoModel, territory
 from sim.errors import OrdersError, UsageError
-from sim.rules.decisions import HOLD, Options
-from sim.rules.support import air_strike_losses
-from sim.schema import Scenario
+from sim.model import narrative
+from sim.model.engine import GeoModel, territory
+from sim.model.rules.decisions import HOLD, Options
+from sim.model.rules.support import air_strike_losses
+from sim.scenario.schema import Scenario
 from sim.wargame.orders import Order
 from sim.wargame.rules import Plan, apply_order, friendly_ground
 

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import OrdersError
-from sim.schema import Stance, SupportKind
+from sim.scenario.schema import Stance, SupportKind
 
 
 class _Order(BaseModel):

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.compile import STANCE_CODES, WAR
 from sim.errors import OrdersError
-from sim.rules.decisions import enemy_power
-from sim.schema import Stance, SupportKind
+from sim.model.compile import STANCE_CODES, WAR
+from sim.model.rules.decisions import enemy_power
+from sim.scenario.schema import Stance, SupportKind
 from sim.wargame.orders import (
     AirStrike,
     Attack,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UsageError
-from sim.loader import LoadedScenario, load
+from sim.scenario.loader import LoadedScenario, load
 from sim.wargame.game import Game
 from sim.wargame.orders import parse_list, to_mapping
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import GeoModel, territory
-from sim.state import State
+from sim.model.engine import GeoModel, territory
+from sim.model.state import State
 
 if TYPE_CHECKING:
     from sim.wargame.game import Game

@@ -13,8 +13,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sim.compile import STANCE_CODES
-from sim.schema import GoalKind, Stance
+from sim.model.compile import STANCE_CODES
+from sim.scenario.schema import GoalKind, Stance
 from sim.wargame import fog as fogmod
 from sim.wargame.rules import attack_problem, friendly_ground, sorties, strike_reach
 

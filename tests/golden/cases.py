@@ -67,8 +67,8 @@ class Recorded:
 
 def run_case(case: Case) -> Recorded:
     """Run one case through the engine as it is now."""
-    from sim.engine import run_single, simulate
-    from sim.loader import load_scenario
+    from sim.model.engine import run_single, simulate
+    from sim.scenario.loader import load_scenario
 
     scenario = load_scenario(ROOT / case.scenario, case.variant)
     result = simulate(scenario, np.arange(case.runs), case.seed, design=case.design,

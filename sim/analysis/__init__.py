@@ -1,0 +1,1 @@
+"""Reading results: statistics, charts, the HTML report."""

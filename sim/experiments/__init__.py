@@ -1,0 +1,2 @@
+"""What to run and how: ensembles and their backends, results folders, comparisons,
+sensitivity analysis."""

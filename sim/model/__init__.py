@@ -1,0 +1,2 @@
+"""The model: compiling a scenario to arrays, sampling, state, constants, rules and kernels,
+the engine, outcomes, narrative."""

@@ -1,0 +1,114 @@
+"""Running the model: a batch of replications as tidy tables, or one replication as a story.
+
+`simulate()` is the engine contract of docs/architecture.md (re-exported by sim.model.engine);
+`run_single()` gives the narrative of `geosim run --runs 1`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model import narrative
+from sim.model.compile import Compiled
+from sim.model.constants import DEFAULT, ModelConstants
+from sim.model.outcomes import measure_outcomes, territory
+from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.model.engine import GeoModel
+
+@dataclass
+class BatchResult:
+    """One batch: a row per replication and the recorded time series (see architecture.md)."""
+
+    runs: pd.DataFrame
+    series: dict[str, pd.DataFrame]
+
+
+class _Recorder:
+    def __init__(self, model: GeoModel, every: int):
+        self.every = max(1, every)
+        self.rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def __call__(self, m: GeoModel) -> None:
+        d = m.state.day
+        if d % self.every and d < m.horizon:
+            return
+        s = m.state
+        self.rows.append((d, s.strength().astype(np.float32), territory(m).astype(np.float32),
+                          s.control.copy()))
+
+    def frames(self, m: GeoModel) -> dict[str, pd.DataFrame]:
+        c, reps = m.c, m.reps
+        out = {}
+        for name, idx, cols, dtype in (("strength", 1, c.actor_ids, np.float32),
+                                       ("territory", 2, c.actor_ids, np.float32),
+                                       ("control", 3, c.region_ids, np.int8)):
+            data = np.concatenate([row[idx] for row in self.rows]).astype(dtype)
+            df = pd.DataFrame(data, columns=list(cols))
+            days = np.repeat([row[0] for row in self.rows], len(reps)).astype(np.int32)
+            df.insert(0, "day", days)
+            df.insert(0, "rep", np.tile(reps, len(self.rows)))
+            out[name] = df
+        return out
+
+
+def simulate(
+    scenario: Scenario,
+    reps: np.ndarray | list[int],
+    seed: int,
+    days: int | None = None,
+    design: str = "mc",
+    n_total: int | None = None,
+    series_every: int = 1,
+    compiled: Compiled | None = None,
+    constants: ModelConstants = DEFAULT,
+) -> BatchResult:
+    """Run a batch of replications together; see the engine contract in docs/architecture.md."""
+    from sim.model.engine import (
+        GeoModel,  # here, not at the top: sim.model.engine re-exports this module
+    )
+
+    model = GeoModel(scenario, reps, seed, days, design, n_total, constants=constants,
+                     compiled=compiled)
+    rec = _Recorder(model, series_every)
+    model.run(on_step=rec)
+    columns: dict[str, Any] = {"rep": model.reps, "status": "ok", "error": ""}
+    for j, fid in enumerate(model.c.fact_ids()):
+        columns[f"fact:{fid}"] = model.samples[:, j]
+    for oid, values in measure_outcomes(model).items():
+        columns[f"out:{oid}"] = values
+    return BatchResult(pd.DataFrame(columns), rec.frames(model))
+
+
+@dataclass
+class SingleRun:
+    """One replication told as a story, with its final state."""
+
+    lines: list[str]
+    control: dict[str, str | None]
+    strength: dict[str, float]
+    outcomes: dict[str, float]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def run_single(scenario: Scenario, seed: int, days: int | None = None, rep: int = 0) -> SingleRun:
+    """Replication `rep` of `seed` told day by day (the same as rep `rep` of an ensemble)."""
+    from sim.model.engine import GeoModel
+
+    model = GeoModel(scenario, [rep], seed, days, narrate=True)
+    model.run()
+    assert model.log is not None
+    s = model.state
+    control = {g: (model.c.actor_ids[s.control[0, i]] if s.control[0, i] >= 0 else None)
+               for i, g in enumerate(model.c.region_ids)}
+    strength = {a: float(x) for a, x in zip(model.c.actor_ids, s.strength()[0], strict=True)}
+    outcomes = {k: float(v[0]) for k, v in measure_outcomes(model).items()}
+    lines = model.log.lines + narrative.final_state(model, control, strength, outcomes)
+    return SingleRun(lines, control, strength, outcomes)

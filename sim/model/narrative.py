@@ -1,0 +1,93 @@
+"""A dated story of one replication: who attacked where with what ratio and factors, who won,
+who broke, who arrived, what changed hands. Only used when the model runs one replication."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model.engine import GeoModel
+
+_POSTURES = ("hasty", "prepared", "fortified")
+
+
+class Narrator:
+    def __init__(self, model: GeoModel):
+        self.m = model
+        self.lines: list[str] = []
+        self.as_of = model.sc.scenario.as_of
+
+    def _date(self) -> str:
+        d = self.m.state.day
+        return f"{self.as_of + dt.timedelta(days=d):%d %b %Y} (day {d:3d})"
+
+    def _say(self, text: str) -> None:
+        self.lines.append(f"{self._date()}  {text}")
+
+    def _actor(self, a: int) -> str:
+        return short_name(self.m.sc.actors[self.m.c.actor_ids[a]].name)
+
+    def _region(self, g: int) -> str:
+        return self.m.sc.regions[self.m.c.region_ids[g]].name
+
+    def arrival(self, sup: Any, arrive: np.ndarray, dest: np.ndarray) -> None:
+        if arrive[0] >= 1 and self.m.state.sent[0, self.m.c.supports.index(sup)] <= arrive[0]:
+            self._say(f"{self._actor(sup.giver)} troops start arriving in "
+                      f"{self._region(int(dest[0]))} ({arrive[0]:,.0f} today) in support of "
+                      f"{self._actor(sup.receiver)}.")
+
+    def event(self, ev: Any) -> None:
+        self._say(f"EVENT {ev.id}: {(ev.description or 'fires').rstrip('.')}.")
+
+    def battle(self, a: int, h: int, res: Any, att: float, dfn: float, def_by: np.ndarray,
+               power_ratio: float, factors: dict[str, Any], advance: bool) -> None:
+        defenders = ", ".join(f"{self._actor(b)} {x:,.0f}" for b, x in enumerate(def_by) if x >= 1)
+        verdict = ("attacker wins and advances" if advance else
+                   "attacker wins the day but is too weak to advance" if res.attacker_wins[0]
+                   else "defence holds")
+        terrain = self.m.sc.regions[self.m.c.region_ids[h]].terrain.value
+        detail = (f"posture {_POSTURES[int(factors['posture'])]}, terrain {terrain}, "
+                  f"air {factors['air']:+.2f}, surprise {factors['surprise']:+.2f}"
+                  + (", river crossing" if factors["river"] else ""))
+        self._say(f"{self._actor(a)} attacks {self._region(h)} with {att:,.0f} against "
+                  f"{defenders or 'no defenders'} (men {att / max(dfn, 1.0):.1f}:1, combat "
+                  f"power {power_ratio:.2f}:1; {detail}); P(win) {res.p_win[0]:.2f}, roll "
+                  f"{factors['roll']:.2f} -> {verdict}; losses {res.att_loss[0]:,.0f} attacker"
+                  f" / {res.def_loss[0]:,.0f} defender.")
+
+    def rout(self, actors: np.ndarray, regions: np.ndarray, deserters: np.ndarray) -> None:
+        for a, g, d in zip(actors, regions, deserters, strict=True):
+            self._say(f"The {self._actor(int(a))} units in {self._region(int(g))} break: "
+                      f"{d:,.0f} desert or are captured, the rest fall back.")
+
+    def control(self, rows: np.ndarray, g: np.ndarray, old: np.ndarray, a: int) -> None:
+        for gi, oi in zip(g, old, strict=True):
+            was = self._actor(int(oi)) if oi >= 0 else "no one"
+            self._say(f"{self._region(int(gi))} passes from {was} to {self._actor(a)}.")
+
+
+def final_state(model: GeoModel, control: dict[str, str | None], strength: dict[str, float],
+                outcomes: dict[str, float]) -> list[str]:
+    sc = model.sc
+    end = sc.scenario.as_of + dt.timedelta(days=model.state.day)
+    name = {aid: short_name(a.name) for aid, a in sc.actors.items()}
+    lines = ["", f"Situation on {end:%d %b %Y} (day {model.state.day}):", "  Control:"]
+    for gid, holder in control.items():
+        lines.append(f"    {sc.regions[gid].name:<36} {name[holder] if holder else '-'}")
+    lines.append("  Strength (personnel, incl. reserves):")
+    for aid, x in strength.items():
+        lines.append(f"    {name[aid]:<36} {x:>10,.0f}")
+    lines.append("  Outcomes:")
+    for oid, v in outcomes.items():
+        o = sc.outcomes[oid]
+        shown = ("yes" if v >= 0.5 else "no") if o.is_binary else f"{v:,.2f}"
+        lines.append(f"    {o.label or oid:<60} {shown}")
+    return lines
+
+
+def short_name(name: str) -> str:
+    """Short form of an actor's name: up to the first parenthesis or comma."""
+    return name.split(" (")[0].split(",")[0]

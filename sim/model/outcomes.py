@@ -1,0 +1,82 @@
+"""Declared outcomes measured on every replication (declarative: kinds, never code).
+
+control     1 if any actor in `by` controls `region` (at `day`, default the horizon; with
+            `ever`, at any day up to the horizon);
+territory   the actor's share of total strategic value held;
+strength    the actor's personnel (all regions plus reserve);
+casualties  the actor's cumulative losses (killed, wounded, captured, deserted);
+goal        1 if the actor's goal number `goal` is met at the horizon:
+            hold / protect / take: the region is held by the actor or a friend;
+            defeat X: X's strength is below half its day-0 strength;
+            limit_influence X: X's territory share is no larger than on day 0.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model import kernels
+from sim.model.compile import STANCE_CODES
+from sim.scenario.schema import Goal, GoalKind, Outcome, OutcomeKind, Stance
+
+if TYPE_CHECKING:
+    from sim.model.engine import GeoModel
+
+_FRIENDS = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
+
+
+def snapshot_days(outcomes: dict[str, Outcome], horizon: int) -> set[int]:
+    """Days before the horizon at which some outcome must be measured."""
+    return {o.day for o in outcomes.values() if o.day is not None and o.day < horizon}
+
+
+def measure_outcomes(model: GeoModel) -> dict[str, np.ndarray]:
+    """(R,) value of each declared outcome."""
+    out = {}
+    for oid, o in model.c.outcomes.items():
+        snap = model.snapshots.get(o.day) if o.day is not None else None
+        out[oid] = _measure(model, o, snap or model.current_snapshot())
+    return out
+
+
+def _measure(model: GeoModel, o: Outcome, snap: dict[str, np.ndarray]) -> np.ndarray:
+    ai = {a: i for i, a in enumerate(model.c.actor_ids)}
+    gi = {g: i for i, g in enumerate(model.c.region_ids)}
+    if o.kind is OutcomeKind.control:
+        g = gi[o.region]  # type: ignore[index]
+        by = [ai[a] for a in o.by]
+        if o.ever:
+            return model.state.ever[:, by, g].any(axis=1).astype(float)
+        return np.isin(snap["control"][:, g], by).astype(float)
+    a = ai[o.actor]  # type: ignore[index]
+    if o.kind is OutcomeKind.territory:
+        return snap["territory"][:, a].astype(float)
+    if o.kind is OutcomeKind.strength:
+        return snap["strength"][:, a].astype(float)
+    if o.kind is OutcomeKind.casualties:
+        return snap["losses"][:, a].astype(float)
+    goal = model.sc.actors[o.actor].goals[o.goal]  # type: ignore[index]
+    return goal_met(model, a, goal, snap).astype(float)
+
+
+def goal_met(model: GeoModel, a: int, goal: Goal, snap: dict[str, np.ndarray]) -> np.ndarray:
+    """(R,) bool: whether actor a's goal holds in the snapshot."""
+    ai = {x: i for i, x in enumerate(model.c.actor_ids)}
+    if goal.region is not None:
+        g = model.c.region_ids.index(goal.region)
+        holder = snap["control"][:, g]
+        st = model.state.stance[np.arange(model.R), a, np.clip(holder, 0, None)]
+        return (holder >= 0) & ((holder == a) | np.isin(st, _FRIENDS))
+    x = ai[goal.actor]  # type: ignore[index]
+    if goal.kind is GoalKind.defeat:
+        return snap["strength"][:, x] < 0.5 * model.state.strength0[:, x]
+    return snap["territory"][:, x] <= model.territory0[:, x] + 1e-9
+
+
+def territory(model: GeoModel) -> np.ndarray:
+    """(R, A) share of total strategic value held by each actor."""
+    out = np.empty((model.R, model.c.A))
+    kernels.territory(model.state.control, model.p["value"], out)
+    return out

@@ -1,0 +1,85 @@
+"""The model state: every quantity an array over R replications.
+
+Axes: R replications, A actors, G regions (file order of the scenario), E events,
+S support commitments. `F[r, a, g]` is the personnel of actor a in region g in replication r.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.compile import WAR, Compiled
+
+
+@dataclass
+class State:
+    day: int
+    F: np.ndarray  # (R, A, G) personnel present
+    reserve: np.ndarray  # (R, A) personnel not yet placed
+    morale: np.ndarray  # (R, A, G) local morale 0..1
+    morale0: np.ndarray  # (R, A) the actor's baseline morale (recovery target)
+    readiness: np.ndarray  # (R, A)
+    quality: np.ndarray  # (R, A)
+    air: np.ndarray  # (R, A) own air-strike capacity, sorties/day
+    intel: np.ndarray  # (R, A) 0..1
+    funds: np.ndarray  # (R, A) USD million
+    control: np.ndarray  # (R, G) int8, -1 none
+    control0: np.ndarray  # (G,) day-0 controllers
+    posture: np.ndarray  # (R, G) int8 defender posture of the holder
+    held_days: np.ndarray  # (R, G) days since control last changed
+    stance: np.ndarray  # (R, A, A) int8
+    losses: np.ndarray  # (R, A) cumulative killed, wounded, captured and deserted
+    strength0: np.ndarray  # (R, A) day-0 strength
+    momentum: np.ndarray  # (R, A) recent battle results, -1..1
+    event_done: np.ndarray  # (R, E) bool
+    sent: np.ndarray  # (R, S) troops delivered so far per commitment
+    ever: np.ndarray  # (R, A, G) bool: actor controlled region at some day
+
+    @property
+    def R(self) -> int:  # noqa: N802
+        return int(self.F.shape[0])
+
+    def war(self) -> np.ndarray:
+        """(R, A, A) bool: pairs at war."""
+        return self.stance == WAR
+
+    def strength(self) -> np.ndarray:
+        """(R, A) personnel in all regions plus reserve."""
+        return self.F.sum(axis=2) + self.reserve
+
+
+def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
+    """Day-0 state of a batch from its parameter arrays (see Compiled.params)."""
+    r = p["garrison"].shape[0]
+    a, g = c.A, c.G
+    F = p["garrison"].copy()
+    control = np.broadcast_to(c.control0.astype(np.int8), (r, g)).copy()
+    ever = np.zeros((r, a, g), bool)
+    has = control >= 0
+    rows, cols = np.nonzero(has)
+    ever[rows, control[has], cols] = True
+    return State(
+        day=0,
+        F=F,
+        reserve=p["reserve"].copy(),
+        morale=np.repeat(p["morale"][:, :, None], g, axis=2),
+        morale0=p["morale"].copy(),
+        readiness=p["readiness"].copy(),
+        quality=p["quality"].copy(),
+        air=p["air"].copy(),
+        intel=p["intel"].copy(),
+        funds=p["funds"].copy(),
+        control=control,
+        control0=c.control0.copy(),
+        posture=np.broadcast_to(c.posture0.astype(np.int8), (r, g)).copy(),
+        held_days=np.zeros((r, g), np.int32),
+        stance=np.broadcast_to(c.stance0, (r, a, a)).copy(),
+        losses=np.zeros((r, a)),
+        strength0=F.sum(axis=2) + p["reserve"],
+        momentum=np.zeros((r, a)),
+        event_done=np.zeros((r, len(c.events)), bool),
+        sent=np.zeros((r, len(c.supports))),
+        ever=ever,
+    )

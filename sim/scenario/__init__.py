@@ -1,0 +1,2 @@
+"""The scenario: its format (pydantic), YAML with positions, loading, cross-references,
+description."""
