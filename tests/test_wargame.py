@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -200,10 +201,18 @@ def test_resume_replays_to_the_same_state_and_detects_tampering(loaded, tmp_path
         game.play_turn(turn)
         save.save(tmp_path / "g.json", game, loaded, fog=False)
     again, _, data = save.resume(tmp_path / "g.json")
-    assert state_hash(again.model) == state_hash(game.model) == data["state_hash"]
+    assert state_hash(again.model) == state_hash(game.model) == data.state_hash
     assert len(again.reports) == 2 and again.turn == 3
     text = (tmp_path / "g.json").read_text().replace('"personnel": 1000.0', '"personnel": 999.0')
     (tmp_path / "bad.json").write_text(text)
+    (tmp_path / "bad.json.key").write_bytes((tmp_path / "g.json.key").read_bytes())
+    with pytest.raises(save.SaveError, match="signature does not match"):
+        save.resume(tmp_path / "bad.json")
+    # An unsigned save (no key, no signature) with its hashes still fails on replay.
+    (tmp_path / "bad.json.key").unlink()
+    raw = json.loads(text)
+    del raw["signature"]
+    (tmp_path / "bad.json").write_text(json.dumps(raw))
     with pytest.raises(save.SaveError, match="replaying turn 1 gives a different state"):
         save.resume(tmp_path / "bad.json")
 
@@ -345,4 +354,4 @@ def test_ctrl_c_loses_only_the_turn_in_progress(loaded, tmp_path, monkeypatch, c
     out = capsys.readouterr().out
     assert f"saved after turn 1 in {save_path}" in out
     data = save.read(save_path)
-    assert data["turns_played"] == 1 and len(data["orders"]) == 1
+    assert data.turns_played == 1 and len(data.orders) == 1

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         if args.teams and _teams(args.teams) != game.teams:
             raise UsageError(f"--teams {args.teams}: the saved game's teams are "
                              f"{','.join(game.teams)}")
-        fog = bool(data.get("fog")) or args.fog
+        fog = data.fog or args.fog
         save_path = Path(args.save or args.resume)
         print(f"Resumed {args.resume}: {len(game.reports)} of {game.turns} turns replayed, "
               "state verified.")
@@ -202,10 +202,31 @@ def _play(game: Game, args: argparse.Namespace, console: Console, fog: bool,
         last = False
         if not private:
             console.print(views.turn_report(game, report))
+            if not args.orders and not game.over and not _wait("Press Enter for the next turn "):
+                return False
     if private:  # the game is over: the fog lifts
-        console.clear()
+        wipe(console)
         console.print("The game is over. The umpire's report of the last turn:")
         console.print(views.turn_report(game, game.reports[-1]))
+    return True
+
+
+# Home, erase the screen and (ESC[3J) the scroll-back: scrolling up must not show the last team.
+WIPE = "\x1b[H\x1b[2J\x1b[3J"
+
+
+def wipe(console: Console) -> None:
+    """Clear the screen and the terminal's scroll-back (console.clear() keeps the latter)."""
+    console.file.write(WIPE)
+    console.file.flush()
+
+
+def _wait(prompt: str) -> bool:
+    """Wait for Enter; False when input has ended."""
+    try:
+        input(prompt)
+    except EOFError:
+        return False
     return True
 
 
@@ -221,7 +242,9 @@ def _orders_from_file(game: Game, team: str, folder: Path) -> list[Order]:
     try:
         items = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise OrdersError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise OrdersError(f"{path}: not valid YAML ({str(exc).splitlines()[0][:200]})") from None
+    except RecursionError:
+        raise OrdersError(f"{path}: nested too deeply to be an orders file") from None
     orders = parse_list(items, str(path))
     try:
         game.check(team, orders)
@@ -245,12 +268,10 @@ def _prompt(game: Game, team: str, console: Console, fog: bool,
                       "'done' when finished.")
 
     if fog and len(game.teams) > 1:  # a team must not read another's screen
-        console.clear()
-        try:
-            input(f"Hand the keyboard to team {team}, then press Enter ")
-        except EOFError:
+        wipe(console)
+        if not _wait(f"Hand the keyboard to team {team}, then press Enter "):
             return None
-        console.clear()
+        wipe(console)
     show()
     orders: list[Order] = []
     while True:

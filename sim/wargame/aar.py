@@ -41,6 +41,19 @@ def percentile(value: float, sample: np.ndarray) -> float:
     return float((below + 0.5 * ties) / sample.size)
 
 
+def verdict(value: float, sample: np.ndarray) -> str:
+    """How a result compares with the model's futures, ties said as ties: '89%' against
+    89/89/89% is "equal to 100% of simulated futures", not "better than 50%"."""
+    sample = np.asarray(sample, float)
+    below = float((sample < value - 1e-9).mean())
+    ties = float((np.abs(sample - value) <= 1e-9).mean())
+    if ties >= 1.0:
+        return "equal to 100% of simulated futures"
+    if ties > 0:
+        return f"better than {below:.0%}, equal to {ties:.0%} of simulated futures"
+    return f"better than {below:.0%} of simulated futures"
+
+
 def game_series(game: Game) -> dict[str, pd.DataFrame]:
     """The game's own series at each turn boundary (rep 0), in the engine's table layout."""
     ids = list(game.model.c.actor_ids)
@@ -126,18 +139,19 @@ def _standing(game: Game, series: dict[str, pd.DataFrame], gs: dict[str, pd.Data
         for key, label in MEASURES.items():
             if np.isnan(ours[key]):
                 continue
-            p = percentile(float(ours[key]), model[key].to_numpy())
+            said = verdict(float(ours[key]), model[key].to_numpy())
             q = np.quantile(model[key], [0.05, 0.5, 0.95])
             rows.append({"team": esc(team), "measure": esc(label), "yours": f"{ours[key]:.0%}",
                          "model futures (5% / median / 95%)":
                          f"{q[0]:.0%} / {q[1]:.0%} / {q[2]:.0%}",
-                         "verdict": f"<b>better than {p:.0%} of simulated futures</b>"})
+                         "verdict": f"<b>{said}</b>"})
     sides = "".join(f"<li><b>{esc(t)}</b>'s side: {esc(', '.join(side_of(game, t)))}</li>"
                     for t in game.teams)
     return (table_html(rows, ["team", "measure", "yours", "model futures (5% / median / 95%)",
                               "verdict"])
             + f"<p>Sides (partners at the start: alliance or cooperation):</p><ul>{sides}</ul>"
-            "<p>'Better than' counts the simulated futures that scored lower, ties as half.</p>")
+            "<p>'Better than' is the share of the model's runs that scored lower; 'equal to' the"
+            " share that scored the same.</p>")
 
 
 def _histogram(game: Game, series: dict[str, pd.DataFrame], gs: dict[str, pd.DataFrame],

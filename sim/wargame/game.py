@@ -26,6 +26,7 @@ from sim.model.engine import GeoModel, territory
 from sim.model.rules.decisions import HOLD, Options
 from sim.model.rules.support import air_strike_losses
 from sim.scenario.schema import Scenario
+from sim.wargame import aid
 from sim.wargame.orders import Order
 from sim.wargame.rules import Plan, apply_order, friendly_ground
 
@@ -83,10 +84,10 @@ class RecordingNarrator(narrative.Narrator):
             self._rec("control", region=self.m.c.region_ids[int(gi)], actor=ids[a],
                       previous=ids[int(oi)] if oi >= 0 else None)
 
-    def note(self, text: str, **data: Any) -> None:
-        """A line of the wargame's own (directed air strikes)."""
+    def note(self, text: str, kind: str = "strike", **data: Any) -> None:
+        """A line of the wargame's own (directed air strikes, diplomacy, umpire injects)."""
         self._say(text)
-        self._rec("strike", **data)
+        self._rec(kind, **data)
 
 
 class GameModel(GeoModel):
@@ -210,6 +211,11 @@ class Game:
     model: GameModel = field(init=False)
     reports: list[TurnReport] = field(default_factory=list, init=False)
     history: list[dict[str, list[Order]]] = field(default_factory=list, init=False)
+    # Open ceasefire offers (offering actor, offered actor) -> turn offered.
+    offers: dict[tuple[int, int], int] = field(default_factory=dict, init=False)
+    inject_history: list[list[dict[str, Any]]] = field(default_factory=list, init=False)
+    pending_injects: list[dict[str, Any]] = field(default_factory=list, init=False)
+    _marks: tuple[int, int] = field(default=(0, 0), init=False)  # log lengths at turn end
 
     def __post_init__(self) -> None:
         sc = self.scenario
@@ -245,9 +251,22 @@ class Game:
         finally:
             self.model.state = saved
 
+    def new_plan(self, team: str) -> Plan:
+        """An empty plan for the team's turn, knowing the ceasefire offers open to it."""
+        a = self.index[team]
+        return Plan(offered_by=frozenset(x for x, y in self.offers if y == a))
+
+    def inject(self, inject: Any) -> str:
+        """Apply an umpire's inject now (sim/wargame/injects.py); it is saved with the turn."""
+        from sim.wargame.injects import apply_inject, to_mapping
+
+        text = apply_inject(self, inject)
+        self.pending_injects.append(to_mapping(inject))
+        return text
+
     def _apply(self, team: str, orders: list[Order]) -> Plan:
         a = self.index[team]
-        plan = Plan()
+        plan = self.new_plan(team)
         for i, order in enumerate(orders, 1):
             try:
                 apply_order(self.model, a, order, plan)
@@ -262,10 +281,12 @@ class Game:
         if self.over:
             raise UsageError(f"the game is over (all {self.turns} turns played)")
         m = self.model
-        day0, lines0, recs0 = m.state.day, len(m.log.lines), len(m.log.records)
+        # From the end of the last turn: the umpire's injects since then belong to this turn.
+        day0, (lines0, recs0) = m.state.day, self._marks
         control0 = m.state.control[0].copy()
         strength0, terr0 = m.state.strength()[0].copy(), territory(m)[0].copy()
         plans, dropped = self._apply_all(orders)
+        undo = aid.begin_turn(self, plans)
         m.plans = {self.index[t]: p for t, p in plans.items()}
         for _ in range(self.turn_days // m.step_days):
             self._set_orders(plans)
@@ -273,18 +294,22 @@ class Game:
             if m.state.day in m._snapshot_days:  # outcomes measured before the last day
                 m.snapshots[m.state.day] = m.current_snapshot()
         m.plans = {}
+        aid.end_turn(m, undo)
         for agent in m.actors:
             agent.orders = None
         report = self._report(orders, dropped, day0, lines0, recs0, control0, strength0, terr0)
         self.reports.append(report)
         self.history.append({t: list(orders.get(t, [])) for t in self.teams})
+        self._marks = (len(m.log.lines), len(m.log.records))
+        self.inject_history.append(self.pending_injects)
+        self.pending_injects = []
         return report
 
     def _apply_all(self, orders: dict[str, list[Order]]) -> tuple[dict[str, Plan], list[str]]:
         """Every team's orders; one made impossible by an earlier team's is dropped and told."""
         plans, dropped = {}, []
         for team in self.teams:
-            plan = Plan()
+            plan = self.new_plan(team)
             for i, order in enumerate(orders.get(team, []), 1):
                 try:
                     apply_order(self.model, self.index[team], order, plan)

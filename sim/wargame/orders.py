@@ -8,6 +8,12 @@ A team's turn is a list of orders. Typed at the prompt, one per line::
     strike tikrit                    direct this turn's air sorties at a region
     support iraq money 5             send support (troops | money | intelligence | air_strikes)
     stance usa cooperation           change your relation with an actor
+    advisers iraq 100                embed advisers with a partner's forces (readiness)
+    arms iraq 20                     deliver arms worth USD million to a partner (quality)
+    start us_air_strikes             begin one of your support commitments now
+    stop iran_troops                 suspend one of your support commitments
+    ceasefire isis                   offer a ceasefire to an actor you are at war with
+    accept kurds | refuse kurds      answer a ceasefire offer made to you
     hold                             no offensive this turn
 
 In an orders file (YAML), the same orders as a list of one-key mappings::
@@ -18,6 +24,12 @@ In an orders file (YAML), the same orders as a list of one-key mappings::
     - air_strike: {region: tikrit}
     - support: {to: iraq, kind: money, amount: 5}
     - stance: {actor: usa, stance: cooperation}
+    - advisers: {to: iraq, personnel: 100}
+    - arms: {to: iraq, amount: 20}
+    - start: us_air_strikes
+    - stop: iran_troops
+    - ceasefire: isis
+    - accept: kurds
     - hold
 
 This module only parses; whether an order is possible in the game's situation is checked by
@@ -26,12 +38,25 @@ This module only parses; whether an order is possible in the game's situation is
 
 from __future__ import annotations
 
+import reprlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import OrdersError
 from sim.scenario.schema import Stance, SupportKind
+
+_QUOTE = reprlib.Repr(maxlevel=3, maxstring=60, maxother=60, maxlist=4, maxdict=4)
+QUOTE_LIMIT = 120  # characters of a user's input a message repeats, at most
+
+
+def quote(value: Any) -> str:
+    """A short representation of `value` for a message: nested and repeated structures (YAML
+    aliases can make a 400-byte file a billion-element tree) are cut, never expanded."""
+    text = value if isinstance(value, str) else _QUOTE.repr(value)
+    if isinstance(value, str):
+        text = repr(text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "...")
+    return text if len(text) <= QUOTE_LIMIT + 10 else text[:QUOTE_LIMIT] + "..."
 
 
 class _Order(BaseModel):
@@ -42,7 +67,7 @@ class Attack(_Order):
     """Launch an offensive on `region` from your forces in it and next to it."""
 
     kind: Literal["attack"] = "attack"
-    region: str = Field(description="Region attacked.")
+    region: str = Field(max_length=100, description="Region attacked.")
 
     def text(self) -> str:
         return f"attack {self.region}"
@@ -52,8 +77,8 @@ class Move(_Order):
     """Move `personnel` along a road from one region to a neighbouring one."""
 
     kind: Literal["move"] = "move"
-    from_: str = Field(alias="from", description="Region the forces leave.")
-    to: str = Field(description="Neighbouring region held by you or an ally.")
+    from_: str = Field(max_length=100, alias="from", description="Region the forces leave.")
+    to: str = Field(max_length=100, description="Neighbouring region held by you or an ally.")
     personnel: float = Field(gt=0, description="How many (persons).")
 
     def text(self) -> str:
@@ -64,7 +89,7 @@ class CommitReserve(_Order):
     """Place `personnel` from the reserve in `region` (held by you or an ally)."""
 
     kind: Literal["commit_reserve"] = "commit_reserve"
-    region: str = Field(description="Region the reserve enters.")
+    region: str = Field(max_length=100, description="Region the reserve enters.")
     personnel: float = Field(gt=0, description="How many (persons).")
 
     def text(self) -> str:
@@ -75,7 +100,7 @@ class AirStrike(_Order):
     """Send this turn's sorties against the enemy forces in `region`."""
 
     kind: Literal["air_strike"] = "air_strike"
-    region: str = Field(description="Region struck.")
+    region: str = Field(max_length=100, description="Region struck.")
 
     def text(self) -> str:
         return f"strike {self.region}"
@@ -85,7 +110,7 @@ class SupportOrder(_Order):
     """Send support to another actor, within your means (see the units in `--help`)."""
 
     kind: Literal["support"] = "support"
-    to: str = Field(description="Actor receiving.")
+    to: str = Field(max_length=100, description="Actor receiving.")
     what: SupportKind = Field(alias="kind_of", description="troops | money | intelligence | "
                               "air_strikes.")
     amount: float = Field(gt=0, description="Persons, USD million, added share, or sorties/day.")
@@ -98,11 +123,83 @@ class StanceOrder(_Order):
     """Change your relation with `actor` (both ways)."""
 
     kind: Literal["stance"] = "stance"
-    actor: str = Field(description="The other actor.")
+    actor: str = Field(max_length=100, description="The other actor.")
     stance: Stance = Field(description="alliance | cooperation | neutrality | rivalry | war.")
 
     def text(self) -> str:
         return f"stance {self.actor} {self.stance.value}"
+
+
+class Advisers(_Order):
+    """Embed `personnel` of yours with `to`'s forces for this turn (raises their readiness)."""
+
+    kind: Literal["advisers"] = "advisers"
+    to: str = Field(max_length=100, description="Actor advised (an ally or partner).")
+    personnel: float = Field(gt=0, description="Advisers (persons of yours near its forces).")
+
+    def text(self) -> str:
+        return f"advisers {self.to} {self.personnel:,.0f}"
+
+
+class Arms(_Order):
+    """Deliver arms worth `amount` USD million from your funds to `to` (raises its quality)."""
+
+    kind: Literal["arms"] = "arms"
+    to: str = Field(max_length=100, description="Actor receiving the arms.")
+    amount: float = Field(gt=0, description="USD million.")
+
+    def text(self) -> str:
+        return f"arms {self.to} {self.amount:,.4g}"
+
+
+class StartCommitment(_Order):
+    """Begin one of your support commitments of the scenario now (whatever its start day)."""
+
+    kind: Literal["start"] = "start"
+    commitment: str = Field(max_length=100, description="Id of a support commitment you give.")
+
+    def text(self) -> str:
+        return f"start {self.commitment}"
+
+
+class StopCommitment(_Order):
+    """Suspend one of your support commitments from now on (start it again later)."""
+
+    kind: Literal["stop"] = "stop"
+    commitment: str = Field(max_length=100, description="Id of a support commitment you give.")
+
+    def text(self) -> str:
+        return f"stop {self.commitment}"
+
+
+class Ceasefire(_Order):
+    """Offer a ceasefire to `actor`: war turns to neutrality when it accepts."""
+
+    kind: Literal["ceasefire"] = "ceasefire"
+    actor: str = Field(max_length=100, description="An actor you are at war with.")
+
+    def text(self) -> str:
+        return f"ceasefire {self.actor}"
+
+
+class Accept(_Order):
+    """Accept the ceasefire `actor` offered you."""
+
+    kind: Literal["accept"] = "accept"
+    actor: str = Field(max_length=100, description="The actor whose offer you accept.")
+
+    def text(self) -> str:
+        return f"accept {self.actor}"
+
+
+class Refuse(_Order):
+    """Refuse the ceasefire `actor` offered you."""
+
+    kind: Literal["refuse"] = "refuse"
+    actor: str = Field(max_length=100, description="The actor whose offer you refuse.")
+
+    def text(self) -> str:
+        return f"refuse {self.actor}"
 
 
 class Hold(_Order):
@@ -114,8 +211,9 @@ class Hold(_Order):
         return "hold"
 
 
-Order = Annotated[Attack | Move | CommitReserve | AirStrike | SupportOrder | StanceOrder | Hold,
-                  Field(discriminator="kind")]
+Order = Annotated[Attack | Move | CommitReserve | AirStrike | SupportOrder | StanceOrder
+                  | Advisers | Arms | StartCommitment | StopCommitment | Ceasefire | Accept
+                  | Refuse | Hold, Field(discriminator="kind")]
 
 
 class _OrderList(BaseModel):
@@ -126,8 +224,14 @@ class _OrderList(BaseModel):
 ALIASES = {
     "attack": "attack", "move": "move", "commit_reserve": "commit_reserve",
     "reserve": "commit_reserve", "air_strike": "air_strike", "strike": "air_strike",
-    "support": "support", "stance": "stance", "hold": "hold",
+    "support": "support", "stance": "stance", "hold": "hold", "advisers": "advisers",
+    "arms": "arms", "start": "start", "stop": "stop", "ceasefire": "ceasefire",
+    "accept": "accept", "refuse": "refuse",
 }
+WORDS = ("attack", "move", "reserve", "strike", "support", "stance", "advisers", "arms",
+         "start", "stop", "ceasefire", "accept", "refuse", "hold")
+KEYS = ("attack", "move", "commit_reserve", "air_strike", "support", "stance", "advisers", "arms",
+        "start", "stop", "ceasefire", "accept", "refuse", "hold")
 
 # Positional fields of a typed line, per order kind.
 _LINE_FIELDS = {
@@ -137,6 +241,13 @@ _LINE_FIELDS = {
     "air_strike": ("region",),
     "support": ("to", "kind", "amount"),
     "stance": ("actor", "stance"),
+    "advisers": ("to", "personnel"),
+    "arms": ("to", "amount"),
+    "start": ("commitment",),
+    "stop": ("commitment",),
+    "ceasefire": ("actor",),
+    "accept": ("actor",),
+    "refuse": ("actor",),
     "hold": (),
 }
 
@@ -145,6 +256,9 @@ LINE_USAGE = {
     "commit_reserve": "reserve REGION PERSONNEL", "air_strike": "strike REGION",
     "support": "support ACTOR troops|money|intelligence|air_strikes AMOUNT",
     "stance": "stance ACTOR alliance|cooperation|neutrality|rivalry|war", "hold": "hold",
+    "advisers": "advisers ACTOR PERSONNEL", "arms": "arms ACTOR USD_MILLION",
+    "start": "start COMMITMENT", "stop": "stop COMMITMENT", "ceasefire": "ceasefire ACTOR",
+    "accept": "accept ACTOR", "refuse": "refuse ACTOR",
 }
 
 
@@ -167,12 +281,12 @@ def parse_line(line: str) -> Order:
         raise OrdersError("empty order")
     kind = ALIASES.get(words[0].lower())
     if kind is None:
-        raise OrdersError(f"unknown order '{words[0]}' (orders: attack, move, reserve, strike, "
-                          "support, stance, hold; type 'help')")
+        raise OrdersError(f"unknown order {quote(words[0])} (orders: {', '.join(WORDS)}; type "
+                          "'help')")
     fields = _LINE_FIELDS[kind]
     args = words[1:]
     if len(args) != len(fields):
-        raise OrdersError(f"'{line.strip()}': expected '{LINE_USAGE[kind]}'")
+        raise OrdersError(f"{quote(line.strip())}: expected '{LINE_USAGE[kind]}'")
     body: dict[str, Any] = {}
     for name, value in zip(fields, args, strict=True):
         numeric = name in ("personnel", "amount")
@@ -190,13 +304,11 @@ def parse_mapping(item: Any, where: str = "") -> Order:
     if isinstance(item, str) and ALIASES.get(item.strip().lower()) == "hold":
         return Hold()
     if not isinstance(item, dict) or len(item) != 1:
-        raise OrdersError(f"{prefix}an order is one key (attack, move, commit_reserve, "
-                          f"air_strike, support, stance, hold), got {item!r}")
+        raise OrdersError(f"{prefix}an order is one key ({', '.join(KEYS)}), got {quote(item)}")
     key, body = next(iter(item.items()))
     kind = ALIASES.get(str(key).lower())
     if kind is None:
-        raise OrdersError(f"{prefix}unknown order '{key}' (orders: attack, move, commit_reserve,"
-                          " air_strike, support, stance, hold)")
+        raise OrdersError(f"{prefix}unknown order {quote(key)} (orders: {', '.join(KEYS)})")
     if kind == "hold":
         return Hold()
     if not isinstance(body, dict):

@@ -17,15 +17,24 @@ from sim.errors import OrdersError
 from sim.model.compile import STANCE_CODES, WAR
 from sim.model.rules.decisions import enemy_power
 from sim.scenario.schema import Stance, SupportKind
+from sim.wargame import aid
 from sim.wargame.orders import (
+    Accept,
+    Advisers,
     AirStrike,
+    Arms,
     Attack,
+    Ceasefire,
     CommitReserve,
     Hold,
     Move,
     Order,
+    Refuse,
     StanceOrder,
+    StartCommitment,
+    StopCommitment,
     SupportOrder,
+    quote,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +52,12 @@ class Plan:
     strike: int | None = None  # region the team's sorties go to
     air_given: dict[int, float] = field(default_factory=dict)  # receiver -> sorties/day
     intel_given: dict[int, float] = field(default_factory=dict)  # receiver -> added share
+    advisers: dict[int, float] = field(default_factory=dict)  # receiver -> advisers this turn
+    arms_gain: dict[int, float] = field(default_factory=dict)  # receiver -> quality added
+    commitments: dict[int, bool] = field(default_factory=dict)  # support index -> start/stop
+    offers: list[int] = field(default_factory=list)  # actors offered a ceasefire
+    answers: dict[int, bool] = field(default_factory=dict)  # offering actor -> accepted
+    offered_by: frozenset[int] = frozenset()  # actors whose ceasefire offer is open to us
 
 
 def fmt(x: float) -> str:
@@ -67,7 +82,7 @@ def resolve(name: str, ids: tuple[str, ...], names: list[str], what: str) -> int
     if close:
         idx = (lowered + by_name).index(close[0]) % len(ids)
         hint = f" (did you mean '{ids[idx]}'?)"
-    raise OrdersError(f"unknown {what} '{name}'{hint}")
+    raise OrdersError(f"unknown {what} {quote(name)}{hint}")
 
 
 def stance(m: GameModel, a: int, b: int) -> int:
@@ -237,12 +252,13 @@ def _support(m: GameModel, a: int, o: SupportOrder, plan: Plan) -> None:
     elif o.what is SupportKind.troops:
         _send_troops(m, a, b, o.amount)
     elif o.what is SupportKind.intelligence:
-        have = float(s.intel[0, a])
+        # The limit is the turn's total: two shares of 0.5 do not fit in an own 0.62.
+        have = float(s.intel[0, a]) - sum(plan.intel_given.values())
         if o.amount > 1:
             raise OrdersError("intelligence is a share: amount at most 1 (e.g. 0.1)")
         if o.amount > have + 1e-9:
             raise OrdersError(f"you cannot share more intelligence than you have (have "
-                              f"{have:.2f}, asked {o.amount:.2f})")
+                              f"{max(have, 0):.2f} left this turn, asked {o.amount:.2f})")
         plan.intel_given[b] = plan.intel_given.get(b, 0.0) + o.amount
     else:
         have = float(s.air[0, a]) - sum(plan.air_given.values())
@@ -282,5 +298,14 @@ def _hold(m: GameModel, a: int, o: Hold, plan: Plan) -> None:
     plan.hold = True
 
 
-_HANDLERS = {Attack: _attack, Move: _move, CommitReserve: _reserve, AirStrike: _strike,
-             SupportOrder: _support, StanceOrder: _stance, Hold: _hold}
+_HANDLERS: dict[type, Any] = {
+    Attack: _attack, Move: _move, CommitReserve: _reserve, AirStrike: _strike,
+    SupportOrder: _support, StanceOrder: _stance, Hold: _hold,
+    Advisers: lambda m, a, o, plan: aid.advisers(m, a, _actor(m, o.to), o.personnel, plan),
+    Arms: lambda m, a, o, plan: aid.arms(m, a, _actor(m, o.to), o.amount, plan),
+    StartCommitment: lambda m, a, o, plan: aid.set_commitment(m, a, o.commitment, True, plan),
+    StopCommitment: lambda m, a, o, plan: aid.set_commitment(m, a, o.commitment, False, plan),
+    Ceasefire: lambda m, a, o, plan: aid.offer(m, a, _actor(m, o.actor), plan),
+    Accept: lambda m, a, o, plan: aid.answer(m, a, _actor(m, o.actor), True, plan),
+    Refuse: lambda m, a, o, plan: aid.answer(m, a, _actor(m, o.actor), False, plan),
+}
