@@ -291,6 +291,8 @@ def _prompt(game: Game, team: str, console: Console, fog: bool,
             console.print(views.HELP, markup=False, soft_wrap=True)
         elif word in ("show", "map"):
             show()
+        elif word in ("can", "options"):
+            console.print(views.actions(game, team, fog))
         elif word == "list":
             console.print("\n".join(f"  {i}. {o.text()}" for i, o in enumerate(orders, 1))
                           or "  no orders yet (done now = hold)", soft_wrap=True, markup=False)

@@ -16,7 +16,7 @@ from rich.text import Text
 from sim.model.compile import STANCE_CODES
 from sim.scenario.schema import GoalKind, Stance
 from sim.wargame import fog as fogmod
-from sim.wargame.rules import attack_problem, friendly_ground, sorties, strike_reach
+from sim.wargame.rules import friendly_ground, sorties
 
 if TYPE_CHECKING:
     from sim.wargame.game import Game, TurnReport
@@ -91,53 +91,15 @@ def goals_text(game: Game, team: str) -> RenderableType:
 
 
 def actions(game: Game, team: str, fog: bool) -> RenderableType:
-    """The orders open to the team now, with the numbers to type."""
-    m, a = game.model, game.index[team]
-    s, c = m.state, m.c
-    opts = m.options()
+    """The orders open to the team now, with the numbers to type (sim/wargame/means.py)."""
+    from sim.wargame.means import possible
+
     out = Table(title="Orders you can give now", title_justify="left", show_header=True)
     out.add_column("type", style="bold green")
     out.add_column("what it does / numbers")
-    for g in np.nonzero(opts.legal[0, a])[0]:
-        p = float(opts.p_win[0, a, g])
-        shown = f"~{p:.1f}" if fog else f"{p:.2f}"
-        out.add_row(f"attack {c.region_ids[g]}",
-                    f"commit ~{n(opts.att_personnel[0, a, g])} from {c.region_ids[g]} and its "
-                    f"neighbours against {fogmod.enemy_strength(m, a, g, fog)}; P(win a day's "
-                    f"battle) {shown}")
-    war = s.war()[0, a]
-    near = (m.reach @ (s.F[0, a] >= 1).astype(float)) > 0
-    hostile = war[np.clip(s.control[0], 0, None)] & (s.control[0] >= 0)
-    hostile |= (s.F[0, :, :] * war[:, None]).sum(0) >= 1
-    for g in np.nonzero(near & hostile & ~opts.legal[0, a])[0]:
-        why = attack_problem(m, a, int(g))
-        if why:
-            out.add_row(Text(f"attack {c.region_ids[g]}", style="dim"),
-                        Text(f"not possible now: {why}", style="dim"))
-    ground = friendly_ground(m, a)
-    for g in np.nonzero(s.F[0, a] >= 1)[0]:
-        dests = [c.region_ids[j] for j in np.nonzero(c.adj[g] & ground)[0]]
-        if dests:
-            out.add_row(f"move {c.region_ids[g]} TO N",
-                        f"N up to {n(s.F[0, a, g])}; TO one of: {', '.join(dests)}")
-    if s.reserve[0, a] >= 1:
-        out.add_row("reserve REGION N", f"N up to {n(s.reserve[0, a])}; REGION any held by you"
-                    " or an ally")
-    have_air = sorties(m, a)
-    if have_air > 0:
-        targets = [c.region_ids[g] for g in range(c.G) if strike_reach(m, a)[g]
-                   and (s.F[0, :, g] * war).sum() >= 1]
-        if targets:
-            out.add_row("strike REGION", f"{have_air:,.1f} sorties/day at one of: "
-                        f"{', '.join(targets)}")
-    others = [b for b in range(c.A) if b != a]
-    means = (f"troops up to {n(s.reserve[0, a])} (from reserve), money up to "
-             f"{s.funds[0, a]:,.1f} (USD million), intelligence up to {s.intel[0, a]:.2f}, "
-             f"air_strikes up to {s.air[0, a]:,.1f} sorties/day")
-    out.add_row("support ACTOR KIND X", means)
-    rel = ", ".join(f"{c.actor_ids[b]}: {STANCES[s.stance[0, a, b]].value}" for b in others)
-    out.add_row("stance ACTOR STANCE", f"now {rel}")
-    out.add_row("hold", "no offensive this turn")
+    for row in possible(game, team, fog):
+        style = "" if row["ok"] else "dim"
+        out.add_row(Text(str(row["order"]), style=style), Text(str(row["limit"]), style=style))
     return out
 
 
@@ -217,7 +179,15 @@ Orders (one per line; 'done' when finished):
                                 once), intelligence (added share, this turn), air_strikes
                                 (sorties/day of your own, this turn)
   stance ACTOR STANCE           alliance | cooperation | neutrality | rivalry | war
+  advisers ACTOR N              N of your personnel in regions ACTOR holds advise its forces
+                                this turn (its readiness rises)
+  arms ACTOR X                  arms worth X USD million from your funds (its quality rises)
+  start COMMITMENT              begin one of your support commitments now; stop COMMITMENT
+                                suspends one
+  ceasefire ACTOR               offer a ceasefire to an enemy; accept ACTOR / refuse ACTOR
+                                answer an offer made to you
   hold                          no offensive this turn (the default when you give no attack)
-Other commands: help, show (the situation again), list (orders so far), undo (drop the last),
+Other commands: help, can (what can I do this turn, with the limits), show (the situation
+  again), list (orders so far), undo (drop the last),
   clear (drop all), done (end your orders), quit (stop; the game is saved after each turn)
 Regions and actors are typed by id (see the map); numbers may be written 2000 or 2,000."""
