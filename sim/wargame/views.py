@@ -113,10 +113,11 @@ def situation(game: Game, team: str, fog: bool, last: bool = True) -> list[Rende
     return out
 
 
-def _seen_by(game: Game, team: str | None, rec: dict) -> bool:
+def seen_by(game: Game, team: str | None, rec: dict) -> bool:
+    """Whether `team` (None: the umpire) saw what record `rec` tells."""
     if team is None:
         return True
-    if rec.get("attacker") == team or rec.get("actor") == team:
+    if team in (rec.get("attacker"), rec.get("actor"), rec.get("other")):
         return True
     if team in rec.get("defenders_by", {}):
         return True
@@ -142,7 +143,7 @@ def turn_report(game: Game, r: TurnReport, team: str | None = None,
                 parts.append(Text(f"{t} ordered: {'; '.join(orders) or 'nothing (hold)'}"))
     parts += [Text(d, style="yellow") for d in r.dropped if team is None or d.startswith(team)]
     seen = [f"day {rec['day']:>3}  {rec['text']}" for rec in r.records
-            if _seen_by(game, team, rec)]
+            if seen_by(game, team, rec)]
     parts.append(Text("What happened:", style="bold"))
     parts += [Text(x) for x in seen] or [Text("  nothing seen" if team else "  nothing happened")]
     if r.control_changes:

@@ -1,0 +1,257 @@
+"""`geosim serve`: access by secret, the team and umpire APIs, live updates, save and restart.
+
+In-process tests use Starlette's TestClient over a Session of the five-town test front; the
+restart test runs the real command as a subprocess on a free port and kills it by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from sim.scenario.loader import load
+from sim.wargame.game import Game
+from sim.wargame.server import create_app
+from sim.wargame.session import open_session
+
+# Starlette 1.10 suggests httpx2 for its TestClient; httpx 0.28 still works as documented.
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+ROOT = Path(__file__).resolve().parents[1]
+FRONT = ROOT / "tests" / "engine" / "front.yaml"
+TEAMS = ["gov", "rebels", "ally"]
+
+
+@pytest.fixture
+def served(tmp_path):
+    loaded = load(FRONT)
+    game = Game(loaded.scenario, 1, list(TEAMS), 7, 3)
+    session = open_session(loaded, game, tmp_path / "class.json", minutes=0)
+    with TestClient(create_app(session, shadow_runs=10)) as client:
+        yield client, session
+
+
+def as_(session, who):
+    return {"X-Geosim-Key": session.secrets[who]}
+
+
+# ----------------------------------------------------------------------------------- access
+
+TEAM_ROUTES = [("GET", "/api/team/{t}/view", None), ("GET", "/api/team/{t}/report/1", None),
+               ("POST", "/api/team/{t}/orders", {"lines": ["hold"]}),
+               ("DELETE", "/api/team/{t}/orders", None),
+               ("POST", "/api/team/{t}/check", {"lines": ["hold"]}),
+               ("GET", "/api/team/{t}/stream", None), ("GET", "/team/{t}", None),
+               ("GET", "/team/{t}/briefing", None)]
+UMPIRE_ROUTES = [("GET", "/api/umpire/view", None), ("GET", "/umpire", None),
+                 ("POST", "/api/umpire/advance", {}), ("GET", "/api/umpire/stream", None),
+                 ("POST", "/api/umpire/inject", {"line": "support gov money 1"}),
+                 ("POST", "/api/umpire/veto", {"team": "gov", "index": 0})]
+
+
+def test_a_teams_secret_opens_nothing_of_another_team_nor_the_umpires(served):
+    client, session = served
+    client.post("/api/team/gov/orders", json={"lines": ["reserve capital 100"]},
+                headers=as_(session, "gov"))
+    client.get("/api/umpire/view", headers=as_(session, "umpire"))
+    for me in TEAMS:
+        for other in [t for t in TEAMS if t != me] + ["umpire"]:
+            routes = UMPIRE_ROUTES if other == "umpire" else TEAM_ROUTES
+            for method, path, body in routes:
+                url = path.format(t=other)
+                got = client.request(method, url, json=body, headers=as_(session, me))
+                assert got.status_code == 403, (me, method, url, got.status_code)
+                assert "reserve capital" not in got.text
+    assert session.submitted["gov"] and session.orders["gov"][0].text() == "reserve capital 100"
+
+
+def test_no_secret_a_wrong_secret_or_an_unknown_team(served):
+    client, session = served
+    assert client.get("/api/team/gov/view").status_code == 403
+    assert client.get("/api/team/gov/view?key=" + "0" * 32).status_code == 403
+    assert client.get("/api/team/nato/view", headers=as_(session, "gov")).status_code == 404
+    assert client.get("/api/team/gov/view", headers=as_(session, "umpire")).status_code == 403
+    assert client.get(f"/api/team/gov/view?key={session.secrets['gov']}").status_code == 200
+
+
+def test_the_team_view_is_fogged_and_the_umpires_is_not(served):
+    client, session = served
+    client.post("/api/umpire/advance", headers=as_(session, "umpire"))
+    team = client.get("/api/team/gov/view", headers=as_(session, "gov")).json()
+    hills = next(r for r in team["map"]["regions"] if r["id"] == "hills")
+    assert hills["enemy"] == "?" and "forces" not in hills
+    report = team["reports"][0]
+    assert report["strength"]["rebels"] is None and report["strength"]["gov"] is not None
+    assert set(report["orders"]) == {"gov"}
+    assert "log" not in team and "teams" not in team
+    umpire = client.get("/api/umpire/view", headers=as_(session, "umpire")).json()
+    hills = next(r for r in umpire["map"]["regions"] if r["id"] == "hills")
+    assert hills["forces"]["rebels"] >= 1
+    assert all(v is not None for v in umpire["reports"][0]["strength"].values())
+
+
+# ------------------------------------------------------------------------------ the turn
+
+
+def test_orders_are_checked_as_typed_with_the_terminals_messages(served):
+    client, session = served
+    got = client.post("/api/team/gov/check", headers=as_(session, "gov"), json={
+        "lines": ["reserve capital 4000", "", "reserve capital 2000", "move capitl mid 1"]})
+    checks = got.json()["checks"]
+    assert checks[0] == {"line": "reserve capital 4000", "ok": True,
+                         "order": "reserve capital 4,000"}
+    assert checks[1]["ok"] is None
+    assert checks[2]["error"] == "not enough forces in reserve (have 1,000, asked 2,000)"
+    assert checks[3]["error"] == "unknown region 'capitl' (did you mean 'capital'?)"
+    bad = client.post("/api/team/gov/orders", headers=as_(session, "gov"),
+                      json={"lines": ["reserve capital 9000"]})
+    assert bad.status_code == 400 and "not enough forces in reserve" in bad.json()["error"]
+    assert not session.submitted["gov"]
+
+
+def test_submit_withdraw_and_advance_when_everyone_has_submitted(served):
+    client, session = served
+    gov, rebels, ally = (as_(session, t) for t in TEAMS)
+    client.post("/api/team/gov/orders", headers=gov, json={"lines": ["reserve capital 500"]})
+    client.delete("/api/team/gov/orders", headers=gov)
+    assert not session.submitted["gov"] and session.orders["gov"]  # a draft again
+    client.post("/api/team/gov/orders", headers=gov, json={"lines": ["reserve capital 500"]})
+    client.post("/api/team/rebels/orders", headers=rebels, json={"lines": ["attack mid"]})
+    client.post("/api/umpire/clock", headers=as_(session, "umpire"), json={"run": True})
+    assert session.game.turn == 1  # ally has not submitted
+    client.post("/api/team/ally/orders", headers=ally, json={"lines": []})
+    deadline = time.monotonic() + 10
+    while session.game.turn == 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.game.turn == 2
+    assert session.game.reports[0].orders["gov"] == ["reserve capital 500"]
+    assert "all teams submitted" in session.log[-1]["text"]
+
+
+def test_veto_amend_and_inject_reach_the_team_but_the_log_does_not(served):
+    client, session = served
+    gov, umpire = as_(session, "gov"), as_(session, "umpire")
+    client.post("/api/team/gov/orders", headers=gov,
+                json={"lines": ["reserve capital 500", "support ally money 5"]})
+    client.post("/api/umpire/veto", headers=umpire,
+                json={"team": "gov", "index": 1, "note": "no cash for allies today"})
+    client.post("/api/umpire/amend", headers=umpire,
+                json={"team": "gov", "index": 0, "line": "reserve capital 300", "note": ""})
+    done = client.post("/api/umpire/inject", headers=umpire,
+                       json={"line": "support rebels money 50", "note": "secret donor"})
+    assert done.status_code == 200
+    bad = client.post("/api/umpire/inject", headers=umpire, json={"line": "event nope"})
+    assert bad.status_code == 400 and "unknown event 'nope'" in bad.json()["error"]
+    view = client.get("/api/team/gov/view", headers=gov).json()
+    assert view["orders"] == ["reserve capital 300"]
+    assert view["vetoes"][0] == {"order": "support ally money 5",
+                                 "note": "no cash for allies today"}
+    for team in TEAMS:
+        text = client.get(f"/api/team/{team}/view", headers=as_(session, team)).text
+        assert "secret donor" not in text and "support rebels money" not in text
+    log = client.get("/api/umpire/view", headers=umpire).json()["log"]
+    assert any("secret donor" in x["text"] for x in log)
+
+
+def test_the_stream_pushes_each_change_to_the_teams_page(served):
+    client, session = served
+    with client.stream("GET", "/api/team/gov/stream", headers=as_(session, "gov")) as events:
+        lines = events.iter_lines()
+        first = json.loads(next(x for x in lines if x.startswith("data:"))[5:])
+        assert first["turn"] == 1 and first["header"]["team"] == "gov"
+        client.post("/api/team/gov/orders", json={"lines": ["hold"]}, headers=as_(session, "gov"))
+        pushed = json.loads(next(x for x in lines if x.startswith("data:"))[5:])
+        assert pushed["submitted"] is True and pushed["version"] > first["version"]
+    assert "gov" in session.joined
+
+
+# --------------------------------------------------------------------------------- restart
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(args: list[str], cwd: Path) -> tuple[subprocess.Popen, dict[str, str], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", *args, "--port",
+                             str(port)], cwd=cwd, stdout=subprocess.PIPE, text=True,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    links: dict[str, str] = {}
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else "server ended"
+        if "?key=" in line:
+            who, url = line.split(None, 1)
+            links[who.rstrip(":").lower()] = url.strip().split("key=")[1]
+        if line.startswith("Saved after every change"):
+            break
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(base + "/", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, links, base
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=20)
+
+
+def test_a_killed_server_resumes_from_its_save_with_nobodys_orders_lost(tmp_path):
+    save = tmp_path / "class.json"
+    proc, keys, base = start_server([str(FRONT), "--teams", "gov,rebels", "--turns", "2",
+                                     "--minutes", "0", "--save", str(save)], tmp_path)
+    try:
+        got = httpx.post(f"{base}/api/team/gov/orders", json={"lines": ["reserve capital 700"]},
+                         headers={"X-Geosim-Key": keys["gov"]})
+        assert got.status_code == 200
+        httpx.post(f"{base}/api/umpire/inject", json={"line": "support rebels money 9"},
+                   headers={"X-Geosim-Key": keys["umpire"]})
+    finally:
+        stop(proc, signal.SIGKILL)  # no chance to save on the way out
+    proc, again, base = start_server(["--resume", str(save), "--minutes", "0"], tmp_path)
+    try:
+        assert again == keys  # the same join links
+        view = httpx.get(f"{base}/api/team/gov/view", headers={"X-Geosim-Key": keys["gov"]})
+        assert view.json()["orders"] == ["reserve capital 700"] and view.json()["submitted"]
+        umpire = {"X-Geosim-Key": keys["umpire"]}
+        log = httpx.get(f"{base}/api/umpire/view", headers=umpire).json()["log"]
+        assert any("gave rebels money 9" in x["text"] for x in log)
+        httpx.post(f"{base}/api/umpire/advance", headers=umpire)
+        report = httpx.get(f"{base}/api/team/gov/report/1", headers={"X-Geosim-Key": keys["gov"]})
+        assert report.json()["orders"] == {"gov": ["reserve capital 700"]}
+    finally:
+        stop(proc)
+    data = json.loads(save.read_text())
+    assert data["orders"][0]["gov"] == [{"commit_reserve": {"region": "capital",
+                                                            "personnel": 700.0}}]
+    assert data["injects"][0][0]["resource"] == "money"
+
+
+def test_serve_refuses_a_busy_port_in_one_line(tmp_path, capsys):
+    from sim.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["serve", str(FRONT), "--teams", "gov", "--port", str(port),
+                     "--save", str(tmp_path / "c.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot listen there" in err and err.count("\n") == 1
