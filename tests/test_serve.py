@@ -7,11 +7,8 @@ restart test runs the real command as a subprocess on a free port and kills it b
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from sim.scenario.loader import load
 from sim.wargame.game import Game
 from sim.wargame.server import create_app
 from sim.wargame.session import open_session
+from tests.browser.server import start_server, stop
 
 # Starlette 1.10 suggests httpx2 for its TestClient; httpx 0.28 still works as documented.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -175,42 +173,6 @@ def test_the_stream_pushes_each_change_to_the_teams_page(served):
 
 
 # --------------------------------------------------------------------------------- restart
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(args: list[str], cwd: Path) -> tuple[subprocess.Popen, dict[str, str], str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", *args, "--port",
-                             str(port)], cwd=cwd, stdout=subprocess.PIPE, text=True,
-                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    links: dict[str, str] = {}
-    assert proc.stdout is not None
-    while True:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read() if proc.stderr else "server ended"
-        if "?key=" in line:
-            who, url = line.split(None, 1)
-            links[who.rstrip(":").lower()] = url.strip().split("key=")[1]
-        if line.startswith("Saved after every change"):
-            break
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return proc, links, base
-
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    os.kill(proc.pid, sig)
-    proc.wait(timeout=20)
 
 
 def test_a_killed_server_resumes_from_its_save_with_nobodys_orders_lost(tmp_path):

@@ -71,12 +71,16 @@ function fmt(x) { return typeof x === "number" ? x.toLocaleString("en-US") : Str
 // The map: regions at their longitude/latitude, roads between them, the holder's colour.
 function drawMap(map, control, label) {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 640, H = 440, PAD = 40;
-  const lons = map.regions.map((r) => r.lon), lats = map.regions.map((r) => r.lat);
-  const x0 = Math.min(...lons), x1 = Math.max(...lons), y0 = Math.min(...lats), y1 = Math.max(...lats);
-  const scale = Math.min((W - 2 * PAD) / Math.max(x1 - x0, 1e-6), (H - 2 * PAD) / Math.max(y1 - y0, 1e-6));
+  // Equirectangular, longitudes shrunk by cos(mean latitude); the height follows the map.
+  const W = 640, PAD = 30, RIGHT = 120;
+  const lats = map.regions.map((r) => r.lat);
+  const shrink = Math.cos((lats.reduce((a, b) => a + b, 0) / lats.length) * Math.PI / 180);
+  const xs = map.regions.map((r) => r.lon * shrink);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...lats), y1 = Math.max(...lats);
+  const scale = Math.min((W - PAD - RIGHT) / Math.max(x1 - x0, 1e-6), 560 / Math.max(y1 - y0, 1e-6));
+  const H = Math.round((y1 - y0) * scale + 2 * PAD);
   const at = {};
-  for (const r of map.regions) at[r.id] = [PAD + (r.lon - x0) * scale, PAD + (y1 - r.lat) * scale];
+  for (const r of map.regions) at[r.id] = [PAD + (r.lon * shrink - x0) * scale, PAD + (y1 - r.lat) * scale];
   const svg = document.createElementNS(NS, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("class", "map");
