@@ -32,8 +32,9 @@ report is written at the end (--report).
 EPILOG = """\
 HOW A TURN GOES: each team in turn reads its situation (its forces, the map, its goals and
 the orders it can give, with the numbers to type), types orders one per line and 'done'; the
-engine then plays the turn's days and prints what happened. Start with, e.g.:
-  geosim play scenarios/iraq-2014.yaml --teams iran,usa
+engine then plays the turn's days and prints what happened (press Enter for the next turn).
+Start with, e.g. (teams on their own laptops: geosim serve):
+  geosim play scenarios/iraq-2014.yaml --teams isis,iraq,kurds
 
 ORDERS (one per line at the prompt; type 'done' to end your turn):
   attack REGION              Offensive on REGION from your forces in it and in the regions
@@ -55,8 +56,17 @@ ORDERS (one per line at the prompt; type 'done' to end your turn):
                                air_strikes X     sorties/day of your own, for this turn
   stance ACTOR STANCE        Change your relation: alliance, cooperation, neutrality,
                              rivalry or war (war makes attacks on them possible).
+  advisers ACTOR N           N of your personnel in regions ACTOR holds advise its forces
+                             this turn: its readiness rises (up to +0.15).
+  arms ACTOR X               Arms worth X USD million from your funds: its quality rises
+                             for good (up to +0.10 a turn).
+  start COMMITMENT           Begin one of your support commitments of the scenario now
+                             (e.g. start us_air_strikes); stop COMMITMENT suspends one.
+  ceasefire ACTOR            Offer a ceasefire to an enemy; a team answers next turn with
+                             accept ACTOR or refuse ACTOR (war becomes neutrality).
   hold                       No offensive this turn (also what happens without an attack).
-At the prompt also: help, show, list, undo, clear, done, quit. Regions and actors are typed
+At the prompt also: help, can (what can I do this turn, with the limits), show, list, undo,
+clear, done, quit. Regions and actors are typed
 by their id (the map shows them); 2000 and 2,000 are both fine. If any order of a team is
 impossible, none is applied and the team is asked again, with the reason:
   order 2 (move mosul -> erbil 500): not adjacent: no road from mosul to erbil (...)
@@ -72,6 +82,10 @@ a YAML list in the same language:
   - air_strike: {region: tikrit}
   - support: {to: iraq, kind: money, amount: 5}
   - stance: {actor: usa, stance: cooperation}
+  - advisers: {to: iraq, personnel: 100}
+  - arms: {to: iraq, amount: 20}
+  - start: us_air_strikes
+  - ceasefire: isis
   - hold
 A missing or invalid file stops the game with exit status 2 before anything of that turn is
 applied (the save stays at the previous turn).
@@ -91,7 +105,7 @@ and one region further with intelligence >= 0.6, as a rounded range ("2,000-5,00
 --fog everyone sees everything (umpire view).
 
 examples:
-  geosim play scenarios/iraq-2014.yaml --teams iran,usa --turn-days 7 --turns 6
+  geosim play scenarios/iraq-2014.yaml --teams isis,iraq,kurds --turn-days 7 --turns 6
   geosim play scenarios/iraq-2014.yaml --teams iran,usa --orders class/ --save class.json
   geosim play --resume class.json --report class.html --shadow-from 3
 """

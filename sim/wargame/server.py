@@ -153,6 +153,7 @@ async def team_check(request: Request, team: str) -> Response:
 async def team_submit(request: Request, team: str) -> Response:
     orders = request.app.state.session.submit(team, _lines(await _body(request)))
     _changed(request)
+    advance_if_due(request.app)  # the last team's orders: no wait for the ticker
     return JSONResponse({"submitted": [o.text() for o in orders]})
 
 
@@ -207,6 +208,7 @@ async def umpire_act(request: Request, team: str) -> Response:
         session.clock.start() if data.get("run", True) else session.clock.pause()
         session.note("clock " + ("started" if session.clock.running else "paused"))
         session.changed()
+        advance_if_due(request.app)
     elif action == "advance":
         session.advance("the umpire advanced")
         _after_turn(request)
@@ -254,16 +256,20 @@ async def _write_aar(app: Starlette) -> None:
     app.state.hub.publish()
 
 
-async def ticker(app: Starlette) -> None:
+def advance_if_due(app: Starlette) -> None:
     """Adjudicate at the deadline, or when every team has submitted while the clock runs."""
     session: Session = app.state.session
+    why = session.due()
+    if why:
+        session.advance(why)
+        _after_turn(app)
+        app.state.hub.publish()
+
+
+async def ticker(app: Starlette) -> None:
     while True:
         await asyncio.sleep(TICK_S)
-        why = session.due()
-        if why:
-            session.advance(why)
-            _after_turn(app)
-            app.state.hub.publish()
+        advance_if_due(app)
 
 
 def create_app(session: Session, shadow_runs: int = 200) -> Starlette:
