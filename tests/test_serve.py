@@ -217,3 +217,20 @@ def test_serve_refuses_a_busy_port_in_one_line(tmp_path, capsys):
                      "--save", str(tmp_path / "c.json")])
     err = capsys.readouterr().err
     assert code == 2 and "cannot listen there" in err and err.count("\n") == 1
+
+
+def test_every_option_of_serve_is_in_the_teachers_guide():
+    import argparse
+
+    from sim.commands import serve as cmd
+
+    parser = argparse.ArgumentParser()
+    cmd.add_parser(parser.add_subparsers())
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = [o for a in sub.choices["serve"]._actions for o in a.option_strings
+               if o.startswith("--") and o != "--help"]
+    guide = (ROOT / "docs" / "wargame.md").read_text(encoding="utf-8")
+    assert len(options) >= 11
+    assert [o for o in options if f"`{o}" not in guide] == []
+    for shot in ("img/team-page.png", "img/umpire-console.png", "img/team-page-phone.png"):
+        assert f"]({shot})" in guide and (ROOT / "docs" / shot).is_file()

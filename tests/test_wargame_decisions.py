@@ -157,3 +157,22 @@ def test_injects_change_the_state_and_replay_from_the_save(reference, tmp_path):
     with pytest.raises(OrdersError, match="unknown event 'nope'"):
         game.inject(parse_inject_line("event nope"))
     assert np.isfinite(m.state.F).all()
+
+
+RECOMMENDED = [("isis", "iraq"), ("isis", "iraq", "kurds"), ("isis", "iraq", "iran", "usa"),
+               ("isis", "iraq", "kurds", "pmf", "iran", "usa")]
+
+
+@pytest.mark.parametrize("teams", RECOMMENDED, ids=[",".join(t) for t in RECOMMENDED])
+def test_the_guides_team_sets_keep_real_choices_for_every_team(reference, teams):
+    """After two turns of holding, every team still has three kinds of orders open to it,
+    and the guide recommends exactly these sets."""
+    game = game_of(reference, teams, turns=3)
+    for _ in range(2):
+        game.play_turn({t: [] for t in teams})
+    for team in teams:
+        rows = [r for r in possible(game, team) if r["ok"]]
+        kinds = {str(r["order"]).split()[0] for r in rows} - {"stance", "hold"}
+        assert len(kinds) >= 3, (team, rows)
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "wargame.md").read_text()
+    assert f"--teams {','.join(teams)}" in guide
