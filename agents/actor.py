@@ -3,7 +3,8 @@
 An ActorAgent is one actor across all R replications: its state lives in the model's arrays
 (row `index` of every (R, A, ...) array), so one agent call decides for every replication at
 once. The agent holds its identity, goals and relations and chooses its action each step with
-the logit policy of sim.model.rules.decisions; a wargame team can override that choice with orders.
+the logit policy (sim.model.formulas.logit_pick); a wargame team can override that choice
+with orders.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model import kernels
-from sim.model.rules.decisions import HOLD
+from sim.model import phases
+from sim.model.formulas import HOLD
 from sim.scenario.schema import Actor
 
 if TYPE_CHECKING:
     from sim.model.engine import GeoModel
-    from sim.model.rules.decisions import Options
+    from sim.model.phases import DecisionArrays
 
 
 class ActorAgent(mesa.Agent):
@@ -40,7 +41,7 @@ class ActorAgent(mesa.Agent):
     def name(self) -> str:
         return self.spec.name
 
-    def decide(self, options: Options, u: np.ndarray) -> None:
+    def decide(self, options: DecisionArrays, u: np.ndarray) -> None:
         """Choose this step's target region (or HOLD) in every replication.
 
         `u`: (R, A) uniform draws of this step's decision phase; this actor uses column `index`.
@@ -51,11 +52,11 @@ class ActorAgent(mesa.Agent):
             legal = options.legal[:, a, self.orders] if self.orders >= 0 else np.ones(len(u), bool)
             self.target = np.where(legal, self.orders, HOLD).astype(np.int64)
             return
-        beta = self.model.p["rationality"][:, a] * self.model.k.utility_scale
-        # sim.model.rules.decisions.logit_choice, compiled (the hot path of a step's decisions).
+        # beta = rationality x utility_scale: the logit's sharpness (docs/model.md, phase 3).
+        beta = self.model.params["rationality"][:, a] * self.model.constants.utility_scale
         self.target = np.empty(len(u), dtype=np.int64)
-        kernels.logit_choice(options.utility[:, a, :], options.legal[:, a, :],
-                             options.hold_utility[:, a], beta, u, self.target)
+        phases.choose(options.utility[:, a, :], options.legal[:, a, :],
+                      options.hold_utility[:, a], beta, u, self.target)
 
     def strength(self) -> np.ndarray:
         """(R,) personnel in all regions plus reserve."""

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.calibration.backtest import cross_val_predict, geosim_refit, run_backtest
-from sim.model.rules.combat import adjudicate, load_constants
+from sim.model.combat_constants import load_constants
+from sim.model.vectorised import adjudicate
 
 DEFAULT = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdb90" / "CDB90-patched.csv"
@@ -75,11 +76,12 @@ def losses(frame) -> None:  # type: ignore[no-untyped-def]
 def speed(n: int = 1_000_000) -> None:
     rng = np.random.default_rng(0)
     args = [rng.uniform(1e3, 1e5, n) for _ in range(4)]
-    sit = [rng.integers(0, 3, n), rng.integers(0, 7, n), rng.random(n) < 0.1]
-    sit += [rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)]
+    sit = {"posture": rng.integers(0, 3, n), "terrain": rng.integers(0, 7, n),
+           "river": rng.random(n) < 0.1, "air": rng.uniform(-1, 1, n),
+           "surprise": rng.uniform(-1, 1, n)}
     c = load_constants()
     t = time.perf_counter()
-    adjudicate(*args, *sit, c, rng.random(n), rng.random(n), rng.random(n))
+    adjudicate(*args, sit, c, rng.random(n), rng.random(n), rng.random(n))
     print(f"\nadjudicate: {n:,} engagements in {time.perf_counter() - t:.3f} s")
 
 

@@ -15,7 +15,7 @@ from sim.calibration.backtest import run_backtest, stratified_folds
 from sim.calibration.cdb90 import DataError, file_sha256, read_cdb90, terrain_class
 from sim.calibration.fit import fit_losses, fit_win
 from sim.cli import main
-from sim.model.rules.combat import POSTURE_CODES, TERRAIN_CODES, load_constants
+from sim.model.combat_constants import POSTURE_CODES, TERRAIN_CODES, load_constants
 
 CDB90_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdb90"
 CDB90_CSV = CDB90_DIR / "CDB90-patched.csv"

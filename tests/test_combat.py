@@ -1,4 +1,5 @@
-"""Invariants of the combat rule (sim.model.rules.combat): probabilities, monotonicity, losses."""
+"""Invariants of the combat rule (the formulas through their array forms in
+sim.model.vectorised): probabilities, monotonicity, losses; the constants file."""
 
 from __future__ import annotations
 
@@ -9,17 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.rules.combat import (
+from sim.model.combat_constants import (
     POSTURE_CODES,
     TERRAIN_CODES,
     CombatConstants,
-    adjudicate,
-    combat_power,
-    daily_losses,
     load_constants,
     save_constants,
-    win_probability,
 )
+from sim.model.vectorised import adjudicate, combat_power, daily_losses, win_probability
 from sim.scenario.schema import Posture, Terrain
 
 SHIPPED = load_constants()
@@ -156,9 +154,15 @@ def test_element_alone_equals_element_in_array():
         noise_u=rng.random(n),
         noise_u_def=rng.random(n),
     )
-    big = adjudicate(consts=SHIPPED, **args)
+    situation = ("posture", "terrain", "river", "air", "surprise")
+
+    def call(values):
+        return adjudicate(consts=SHIPPED, situation={k: values[k] for k in situation},
+                          **{k: v for k, v in values.items() if k not in situation})
+
+    big = call(args)
     for i in (0, 17, 999, n - 1):
-        one = adjudicate(consts=SHIPPED, **{k: v[i] for k, v in args.items()})
+        one = call({k: v[i] for k, v in args.items()})
         assert one.p_win == big.p_win[i]
         assert bool(one.attacker_wins) == bool(big.attacker_wins[i])
         assert one.att_loss == big.att_loss[i] and one.def_loss == big.def_loss[i]

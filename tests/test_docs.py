@@ -95,3 +95,15 @@ def test_the_minimal_example_is_a_valid_scenario(tmp_path):
     path.write_text(example.group(1), encoding="utf-8")
     sc = load(path).scenario
     assert sc.regions["alpha"].garrisons["red"].value == 1500
+
+
+def test_every_engine_constant_is_documented():
+    """docs/model.md's table names every ModelConstants field (values: the code is the source)."""
+    import dataclasses
+
+    from sim.model.constants import ModelConstants
+
+    doc = (Path(__file__).parents[1] / "docs" / "model.md").read_text(encoding="utf-8")
+    table = doc.split("## Engine constants", 1)[1].split("\n## ", 1)[0]
+    missing = [f.name for f in dataclasses.fields(ModelConstants) if f"| `{f.name}` |" not in table]
+    assert not missing, f"add to docs/model.md, Engine constants: {missing}"

@@ -61,7 +61,7 @@ def test_forces_never_negative_and_morale_in_range(front):
         assert (s.F >= 0).all() and (s.reserve >= 0).all()
         assert ((s.morale >= 0) & (s.morale <= 1)).all()
         assert (s.losses >= 0).all() and (s.funds >= 0).all()
-        assert ((s.control >= -1) & (s.control < m.c.A)).all()
+        assert ((s.control >= -1) & (s.control < m.compiled.A)).all()
 
 
 def test_casualties_equal_strength_lost_plus_arrivals(front):
@@ -70,7 +70,7 @@ def test_casualties_equal_strength_lost_plus_arrivals(front):
     start = m.state.strength().sum(1)
     m.run()
     s = m.state
-    arrivals = s.sent.sum(1) + m.p["recruit"].sum(1) * m.horizon  # upper bound on recruits
+    arrivals = s.sent.sum(1) + m.params["recruit"].sum(1) * m.horizon  # upper bound on recruits
     assert (s.strength().sum(1) + s.losses.sum(1) <= start + arrivals + 2000 + 1e-6).all()
     assert (s.strength().sum(1) + s.losses.sum(1) >= start - 1e-6).all()
 

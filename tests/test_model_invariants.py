@@ -8,14 +8,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.model import phases
+from sim.model.combat_constants import load_constants
 from sim.model.engine import GeoModel
-from sim.model.rules import combat as cb
-from sim.model.rules.decisions import HOLD
-from sim.model.rules.economy import economy_step
+from sim.model.formulas import HOLD
+from sim.model.vectorised import win_probability
 from sim.scenario.loader import load_scenario
 
 FRONT = Path(__file__).parent / "engine" / "front.yaml"
-CC = cb.load_constants()
+CC = load_constants()
+
+
+def _recruits(m: GeoModel) -> np.ndarray:
+    """(R, A) recruits the coming step's economy phase adds (run on copies of the state)."""
+    s, p = m.state, m.params
+    funds, reserve = s.funds.copy(), s.reserve.copy()
+    phases.economy(funds, reserve, s.strength(), p["income"], p["upkeep"], p["recruit"],
+                   float(m.step_days))
+    return reserve - s.reserve
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +39,14 @@ def front():
        air=st.floats(-1, 1), surprise=st.floats(-1, 1))
 def test_more_attackers_never_lower_win_probability(att, extra, dfn, posture, terrain, river,
                                                     air, surprise):
-    p = cb.win_probability(att, dfn, posture, terrain, river, air, surprise, CC)
-    more = cb.win_probability(att + extra, dfn, posture, terrain, river, air, surprise, CC)
+    p = win_probability(att, dfn, posture, terrain, river, air, surprise, CC)
+    more = win_probability(att + extra, dfn, posture, terrain, river, air, surprise, CC)
     assert 0.0 <= p <= 1.0
     assert more >= p
 
 
 def test_engine_p_win_grows_when_attacker_forces_are_scaled_up(front):
-    """Options.p_win of an attack rises with the attacker's forces in the attack's reach."""
+    """The options' p_win of an attack rises with the attacker's forces in the attack's reach."""
     reps = np.arange(32)
     rebels = front_index(front, "rebels")
     mid, ford = (list(front.regions).index(g) for g in ("mid", "ford"))
@@ -44,7 +54,7 @@ def test_engine_p_win_grows_when_attacker_forces_are_scaled_up(front):
     for factor in (1.0, 1.5, 3.0, 10.0):
         m = GeoModel(front, reps, seed=9)
         m.state.F[:, rebels, :] *= factor
-        opt = m._options()
+        opt = m.options(m.step_inputs())
         p = opt.p_win[:, rebels, [mid, ford]]
         assert opt.legal[:, rebels, [mid, ford]].all(), "the attacks must be evaluated"
         assert ((p >= 0) & (p <= 1)).all()
@@ -87,12 +97,11 @@ def test_personnel_is_only_created_by_recruits_and_deliveries(front, seed):
     m = GeoModel(sc, np.arange(16), seed=seed, days=20)
     while m.state.day < m.horizon:
         s = m.state
-        _, recruits = economy_step(s.funds, m.p["income"], m.p["upkeep"], s.strength(),
-                                   m.p["recruit"], m.step_days)
+        recruits = _recruits(m)
         before, sent = s.strength() + s.losses, s.sent.copy()
         m.step()
         delivered = np.zeros_like(before)
-        for j, sup in enumerate(m.c.supports):
+        for j, sup in enumerate(m.compiled.supports):
             delivered[:, sup.giver] += m.state.sent[:, j] - sent[:, j]
         after = m.state.strength() + m.state.losses
         np.testing.assert_allclose(after, before + recruits + delivered, rtol=1e-12, atol=1e-6)
@@ -116,7 +125,7 @@ def test_routed_force_loses_control(front):
     assert (m.state.control[:, mid] == rebels).all()
     assert (m.state.F[:, rebels, mid] > 0).all()  # a detachment walked in
     # Half the garrison deserted or was captured (rout_desertion).
-    assert (m.state.losses[:, gov] >= m.k.rout_desertion * garrison * 0.99).all()
+    assert (m.state.losses[:, gov] >= m.constants.rout_desertion * garrison * 0.99).all()
 
 
 def test_steady_garrison_keeps_control_as_a_contrast(front):
@@ -142,8 +151,7 @@ def test_surrounded_routed_force_is_counted_as_lost(front):
     s.morale[:, rebels, north] = 0.0
     m.actors[gov].orders = HOLD
     m.actors[rebels].orders = HOLD
-    _, recruits = economy_step(s.funds, m.p["income"], m.p["upkeep"], s.strength(),
-                               m.p["recruit"], m.step_days)
+    recruits = _recruits(m)
     before = s.strength()[:, rebels] + s.losses[:, rebels]
     m.step()
     assert (m.state.F[:, rebels, :] == 0).all()  # nowhere to retreat to

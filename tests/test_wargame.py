@@ -129,7 +129,7 @@ def test_orders_change_the_state_as_described(loaded):
     m = game.model
     plan = game._apply("gov", [P("move capital mid 3000"), P("reserve ford 500"),
                                P("support ally money 40"), P("stance ally cooperation")])
-    g, i = m.c.region_ids.index, m.c.actor_ids.index
+    g, i = m.compiled.region_ids.index, m.compiled.actor_ids.index
     assert m.state.F[0, i("gov"), g("capital")] == pytest.approx(17000)
     assert m.state.F[0, i("gov"), g("mid")] == pytest.approx(7000)
     assert m.state.F[0, i("gov"), g("ford")] == pytest.approx(2000)
@@ -162,7 +162,7 @@ def test_a_team_attacks_only_what_it_orders(loaded):
 def test_the_report_diffs_control_and_strength(loaded):
     game = new_game(loaded)
     r = game.play_turn({"gov": [], "rebels": [P("attack mid")]})
-    before = {g: a for g, a in zip(game.model.c.region_ids, ["gov", "gov", "gov", "rebels",
+    before = {g: a for g, a in zip(game.model.compiled.region_ids, ["gov", "gov", "gov", "rebels",
                                                                "rebels"], strict=True)}
     changed = {c["region"]: c["to"] for c in r.control_changes}
     assert r.control == {**before, **changed}
@@ -174,13 +174,13 @@ def test_directed_air_strikes_hit_the_ordered_region(loaded):
     game = new_game(loaded, teams=("gov",))
     m = game.model
     m.state.air[0, 0] = 30.0  # give the government an air force for this test
-    north = m.c.region_ids.index("north")
+    north = m.compiled.region_ids.index("north")
     r = game.play_turn({"gov": [P("strike north")]})
     strikes = [x for x in r.records if x["kind"] == "strike"]
     assert len(strikes) == 7 and {x["region"] for x in strikes} == {"north"}
     assert all(x["disabled"] > 0 for x in strikes)
     assert m.state.losses[0, 1] >= sum(x["disabled"] for x in strikes) - 1e-6
-    assert north in range(m.c.G)
+    assert north in range(m.compiled.G)
 
 
 def test_same_seed_and_orders_give_the_same_game_other_orders_another(loaded):
@@ -240,9 +240,9 @@ def test_fog_shows_rounded_ranges_that_contain_the_truth(x, intel, shown):
 def test_fog_hides_what_is_far_from_your_forces(loaded):
     game = new_game(loaded)
     m, gov = game.model, game.index["gov"]
-    seen = dict(zip(m.c.region_ids, fog.visible(m, gov), strict=True))
+    seen = dict(zip(m.compiled.region_ids, fog.visible(m, gov), strict=True))
     assert seen["north"] and not seen["hills"]  # north borders mid; hills is two links away
-    g = m.c.region_ids.index("hills")
+    g = m.compiled.region_ids.index("hills")
     assert fog.enemy_strength(m, gov, g, fog=True) == "?"
     assert fog.enemy_strength(m, gov, g, fog=False) == "1,000"
 
@@ -330,7 +330,8 @@ def test_the_game_is_the_analysts_model_when_the_team_does_what_the_model_would(
     single = run_single(loaded.scenario, 5, days=28)
     assert game.reports[-1].control == single.control
     strength = game.model.state.strength()[0]
-    assert dict(zip(game.model.c.actor_ids, strength.tolist(), strict=True)) == pytest.approx(
+    ids = game.model.compiled.actor_ids
+    assert dict(zip(ids, strength.tolist(), strict=True)) == pytest.approx(
         single.strength)
     assert game.model.log.lines == single.lines[:len(game.model.log.lines)]
 

@@ -55,7 +55,7 @@ def test_starting_an_air_commitment_early_gives_the_receiver_sorties(reference):
     early.play_turn({"usa": [P("start us_air_strikes")]})
     late.play_turn({"usa": []})
     iraq = early.index["iraq"]
-    committed = float(early.model.p[early.model.c.supports[
+    committed = float(early.model.params[early.model.compiled.supports[
         aid.commitment_index(early.model, early.index["usa"], "us_air_strikes")].amount][0])
     assert committed > 0
     assert sorties(early.model, iraq) == pytest.approx(sorties(late.model, iraq) + committed)
@@ -122,7 +122,7 @@ def test_an_actor_no_team_plays_answers_by_its_losses(reference):
     report = game.play_turn({"kurds": [P("ceasefire isis")]})
     assert aid.model_accepts(m, isis) is False
     assert any("isis refuses kurds's ceasefire offer" in line for line in report.lines)
-    m.state.losses[0, isis] = m.state.strength0[0, isis] * m.p["cas_tol"][0, isis]
+    m.state.losses[0, isis] = m.state.strength0[0, isis] * m.params["cas_tol"][0, isis]
     game.play_turn({"kurds": [P("ceasefire isis")]})
     assert int(m.state.stance[0, kurds, isis]) == NEUTRAL
 
@@ -139,7 +139,7 @@ def test_every_playable_actor_has_real_choices(reference, team):
 def test_injects_change_the_state_and_replay_from_the_save(reference, tmp_path):
     game = game_of(reference, ["iran", "usa"])
     m = game.model
-    iran, baghdad = game.index["iran"], m.c.region_ids.index("baghdad")
+    iran, baghdad = game.index["iran"], m.compiled.region_ids.index("baghdad")
     before = float(m.state.F[0, iran, baghdad])
     game.inject(parse_inject_line("event iran_surge_samarra", "Iran surges anyway"))
     assert m.state.F[0, iran, baghdad] > before + 1000

@@ -22,13 +22,8 @@ import numpy as np
 from sim.calibration import fit as fitmod
 from sim.calibration.cdb90 import Battles, read_cdb90
 from sim.calibration.metrics import score
-from sim.model.rules.combat import (
-    CombatConstants,
-    combat_power,
-    load_constants,
-    save_constants,
-    win_probability,
-)
+from sim.model.combat_constants import CombatConstants, load_constants, save_constants
+from sim.model.vectorised import combat_power, win_probability
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import SimError
-from sim.model.rules.combat import POSTURE_CODES, TERRAIN_CODES
+from sim.model.combat_constants import POSTURE_CODES, TERRAIN_CODES
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,4 +1,4 @@
-"""Fit the constants of :mod:`sim.model.rules.combat` on battles read by
+"""Fit the combat constants (:mod:`sim.model.combat_constants`) on battles read by
 :mod:`sim.calibration.cdb90`.
 
 Win probability: penalised maximum likelihood of a logistic model (L-BFGS-B, small L2 ridge on
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import lsq_linear, minimize
 
-from sim.model.rules.combat import POSTURE_CODES, TERRAIN_CODES, CombatConstants
+from sim.model.combat_constants import POSTURE_CODES, TERRAIN_CODES, CombatConstants
 
 if TYPE_CHECKING:
     import pandas as pd

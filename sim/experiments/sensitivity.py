@@ -24,9 +24,9 @@ Three analyses, all over the scenario's uncertain facts (`compile_scenario(sc).u
    restricted to a few facts and a minimum coverage. PRIM peels over the 12 facts with the
    largest global index for that outcome (screening first keeps spurious restrictions out).
 
-Fixing facts needs no engine change: `_OverrideModel` subclasses GeoModel and rewrites its
-sampled-facts matrix (`self.samples`) before the parameter arrays and the day-0 state are
-built from it again. Runs go through sim.experiments.ensemble with a picklable batch function
+Fixing facts uses the engine's "given samples" hook: the facts a replication would draw are
+rewritten and given to the model (`run_rewritten`). Runs go through sim.experiments.ensemble
+with a picklable batch function
 (`OatBatch`, `SobolBatch`), so they stream to results folders on any backend.
 """
 
@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
-from sim.model.engine import BatchResult, GeoModel, territory
-from sim.model.outcomes import measure_outcomes
-from sim.model.sampling import UncertainFact, quantile
-from sim.model.state import initial_state
+from sim.model.batch import runs_table
+from sim.model.compile import compile_scenario
+from sim.model.engine import BatchResult, GeoModel, Sampling
+from sim.model.sampling import UncertainFact, quantile, rep_keys, sample_facts
 
 METHODS = ("sobol", "src", "spearman")
 SOBOL_MIN_AUTO = 64  # base sample size from which "auto" picks Sobol over Spearman
@@ -63,38 +63,21 @@ INDEX_COLUMNS = ["outcome", "fact", "method", "index", "index_conf", "signed", "
 # --------------------------------------------------------------------------------------------
 
 
-class _OverrideModel(GeoModel):
-    """GeoModel whose sampled facts are rewritten by `rewrite(samples) -> samples`.
-
-    GeoModel draws `self.samples` (reps x facts) and builds `self.p` and the day-0 state from
-    it in `__init__`; here those three are rebuilt from the rewritten matrix. Nothing else in
-    GeoModel's constructor reads the parameters (checked against sim/model/engine.py).
-    """
-
-    def __init__(self, scenario: Any, reps: np.ndarray, seed: int, days: int | None,
-                 rewrite: Callable[[np.ndarray], np.ndarray]):
-        super().__init__(scenario, reps, seed, days)
-        self.samples = rewrite(self.samples.copy())
-        self.p = self.c.params(self.samples)
-        self.state = initial_state(self.c, self.p)
-        self.territory0 = territory(self)
-
-
 def run_rewritten(scenario: Any, noise_reps: np.ndarray, seed: int, days: int | None,
                   rewrite: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
     """A runs table (engine contract, no series) for replications whose facts are rewritten.
 
-    `noise_reps` are the replication indices whose random numbers are used (they may repeat).
+    `noise_reps` are the replication indices whose random numbers are used (they may repeat);
+    the facts they would draw are passed through `rewrite(samples) -> samples` and given to
+    the model (the engine's "given samples" hook).
     """
-    model = _OverrideModel(scenario, np.asarray(noise_reps, dtype=np.int64), seed, days,
-                           rewrite)
+    reps = np.asarray(noise_reps, dtype=np.int64)
+    compiled = compile_scenario(scenario)
+    drawn = sample_facts(compiled.uncertain, seed, reps, rep_keys(seed, reps))
+    model = GeoModel(scenario, reps, seed, days, Sampling(samples=rewrite(drawn)),
+                     compiled=compiled)
     model.run()
-    cols: dict[str, Any] = {"rep": model.reps, "status": "ok", "error": ""}
-    for j, fid in enumerate(model.c.fact_ids()):
-        cols[f"fact:{fid}"] = model.samples[:, j]
-    for oid, values in measure_outcomes(model).items():
-        cols[f"out:{oid}"] = values
-    return pd.DataFrame(cols)
+    return runs_table(model)
 
 
 @dataclass(frozen=True)

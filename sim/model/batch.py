@@ -43,11 +43,11 @@ class _Recorder:
                           s.control.copy()))
 
     def frames(self, m: GeoModel) -> dict[str, pd.DataFrame]:
-        c, reps = m.c, m.reps
+        compiled, reps = m.compiled, m.reps
         out = {}
-        for name, idx, cols, dtype in (("strength", 1, c.actor_ids, np.float32),
-                                       ("territory", 2, c.actor_ids, np.float32),
-                                       ("control", 3, c.region_ids, np.int8)):
+        for name, idx, cols, dtype in (("strength", 1, compiled.actor_ids, np.float32),
+                                       ("territory", 2, compiled.actor_ids, np.float32),
+                                       ("control", 3, compiled.region_ids, np.int8)):
             data = np.concatenate([row[idx] for row in self.rows]).astype(dtype)
             df = pd.DataFrame(data, columns=list(cols))
             days = np.repeat([row[0] for row in self.rows], len(reps)).astype(np.int32)
@@ -71,18 +71,25 @@ def simulate(
     """Run a batch of replications together; see the engine contract in docs/architecture.md."""
     from sim.model.engine import (
         GeoModel,  # here, not at the top: sim.model.engine re-exports this module
+        Sampling,
     )
 
-    model = GeoModel(scenario, reps, seed, days, design, n_total, constants=constants,
-                     compiled=compiled)
+    model = GeoModel(scenario, reps, seed, days, Sampling(design, n_total),
+                     constants=constants, compiled=compiled)
     rec = _Recorder(model, series_every)
     model.run(on_step=rec)
+    return BatchResult(runs_table(model), rec.frames(model))
+
+
+def runs_table(model: GeoModel) -> pd.DataFrame:
+    """The runs table of a model run to its end: rep, status, error, every sampled fact
+    (`fact:<id>`) and every outcome (`out:<id>`), one row per replication."""
     columns: dict[str, Any] = {"rep": model.reps, "status": "ok", "error": ""}
-    for j, fid in enumerate(model.c.fact_ids()):
+    for j, fid in enumerate(model.compiled.fact_ids()):
         columns[f"fact:{fid}"] = model.samples[:, j]
     for oid, values in measure_outcomes(model).items():
         columns[f"out:{oid}"] = values
-    return BatchResult(pd.DataFrame(columns), rec.frames(model))
+    return pd.DataFrame(columns)
 
 
 @dataclass
@@ -106,9 +113,10 @@ def run_single(scenario: Scenario, seed: int, days: int | None = None, rep: int 
     model.run()
     assert model.log is not None
     s = model.state
-    control = {g: (model.c.actor_ids[s.control[0, i]] if s.control[0, i] >= 0 else None)
-               for i, g in enumerate(model.c.region_ids)}
-    strength = {a: float(x) for a, x in zip(model.c.actor_ids, s.strength()[0], strict=True)}
+    ids = model.compiled
+    control = {g: (ids.actor_ids[s.control[0, i]] if s.control[0, i] >= 0 else None)
+               for i, g in enumerate(ids.region_ids)}
+    strength = {a: float(x) for a, x in zip(ids.actor_ids, s.strength()[0], strict=True)}
     outcomes = {k: float(v[0]) for k, v in measure_outcomes(model).items()}
     lines = model.log.lines + narrative.final_state(model, control, strength, outcomes)
     return SingleRun(lines, control, strength, outcomes)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.rules.combat import POSTURE_CODES, TERRAIN_CODES
+from sim.model.combat_constants import POSTURE_CODES, TERRAIN_CODES
 from sim.model.sampling import UncertainFact
 from sim.scenario.schema import (
     Condition,
@@ -20,14 +20,13 @@ from sim.scenario.schema import (
     Fact,
     GoalKind,
     Outcome,
-    OutcomeKind,
     Scenario,
     Stance,
     SupportKind,
 )
 
 STANCE_CODES = {s: i for i, s in enumerate(Stance)}
-"""alliance=0, cooperation=1, neutrality=2, rivalry=3, war=4."""
+"""alliance=0, cooperation=1, neutrality=2, rivalry=3, war=4 (the codes formulas.py uses)."""
 WAR = STANCE_CODES[Stance.war]
 SUPPORT_CODES = {k: i for i, k in enumerate(SupportKind)}
 GOAL_CODES = {k: i for i, k in enumerate(GoalKind)}
@@ -321,6 +320,3 @@ def _effect(b: _Builder, fid: str, eff: Effect) -> CEffect:
             return CEffect(kind, actor=b.ai[d.actor], amount=name)
     raise AssertionError(f"unhandled effect {eff!r}")  # schema guarantees exactly one key
 
-
-def outcome_is_binary(o: Outcome) -> bool:
-    return o.kind in (OutcomeKind.control, OutcomeKind.goal)

@@ -1,10 +1,17 @@
-"""Engine constants outside the combat adjudication (which is fitted on CDB90, see
-sim/model/rules/combat.py). Each is documented with its unit and origin in docs/model.md; none is
-tuned to make the reference scenario match 2014."""
+"""Engine constants: `ModelConstants` (assumptions, documented with unit and origin in
+docs/model.md; none tuned to make the reference scenario match 2014), and the one container
+the kernels read (`KernelConstants`), built with the fitted combat constants
+(sim/model/combat_constants.py) and the step length."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from sim.model.combat_constants import CombatConstants
+from sim.model.formulas import MAX_LOSS_DAYS, kernel
 
 
 @dataclass(frozen=True)
@@ -42,3 +49,124 @@ class ModelConstants:
 
 
 DEFAULT = ModelConstants()
+
+
+class KernelConstants(NamedTuple):
+    """Every constant the phase kernels read, in one container (numba takes NamedTuples).
+
+    Built once per model by :func:`kernel_constants` from the engine constants, the fitted
+    combat constants and the step length (rates per step precomputed here, in one place).
+    """
+
+    # combat power (morale factor)
+    morale_neutral: float
+    morale_weight: float
+    morale_floor: float
+    # win probability
+    win_intercept: float
+    ratio_slope: float
+    posture_effect: tuple[float, float, float]  # tuples, not arrays: no reference counting
+    terrain_effect: tuple[float, float, float, float, float, float, float]
+    river_effect: float
+    air_coef: float
+    surprise_coef: float
+    # daily losses (logs taken once, in NumPy)
+    log_att_loss_base: float
+    att_loss_exp: float
+    log_att_loser_mult: float
+    att_loss_sigma: float
+    log_def_loss_base: float
+    def_loss_exp: float
+    log_def_loser_mult: float
+    def_loss_sigma: float
+    loss_noise_corr: float
+    loss_noise_complement: float  # sqrt(1 - rho^2)
+    log_max_daily_loss_share: float
+    log_failed_attack_loss: float  # ln(att_loss_base) + ln(att_loser_mult)
+    loss_mean_factor: float  # exp(att_loss_sigma^2 / 2), the lognormal mean over the median
+    loss_days: float  # battle losses x min(step_days, MAX_LOSS_DAYS)
+    # decisions
+    commit_share: float
+    min_attack_personnel: float
+    min_power_ratio: float
+    hold_utility: float
+    opportunity_weight: float
+    loss_aversion: float
+    advance_ratio: float
+    # movement (shares per step)
+    redeploy_share_step: float
+    reserve_share_step: float
+    rear_keep: float
+    occupy_share: float
+    # air
+    kills_per_sortie: float
+    kills_per_sortie_step: float
+    air_reference: float
+    # morale (per step where rates are daily)
+    morale_recovery_step: float
+    loss_shock: float
+    defeat_shock: float
+    victory_boost: float
+    region_loss_shock: float
+    isolation_shock_step: float
+    rout_threshold: float
+    rout_desertion: float
+    # control
+    fortify_days: float
+    fortress_days: float
+
+
+def kernel_constants(model: ModelConstants, combat: CombatConstants,
+                     step_days: int) -> KernelConstants:
+    """The kernels' constants for a model stepping `step_days` days at a time."""
+    rho = combat.loss_noise_corr
+    log_att_loss_base = float(np.log(combat.att_loss_base))
+    log_att_loser_mult = float(np.log(combat.att_loser_mult))
+    return KernelConstants(
+        morale_neutral=combat.morale_neutral, morale_weight=combat.morale_weight,
+        morale_floor=combat.morale_floor,
+        win_intercept=combat.win_intercept, ratio_slope=combat.ratio_slope,
+        posture_effect=_floats(combat.posture_effect, 3),
+        terrain_effect=_floats(combat.terrain_effect, 7),
+        river_effect=combat.river_effect, air_coef=combat.air_coef,
+        surprise_coef=combat.surprise_coef,
+        log_att_loss_base=log_att_loss_base, att_loss_exp=combat.att_loss_exp,
+        log_att_loser_mult=log_att_loser_mult, att_loss_sigma=combat.att_loss_sigma,
+        log_def_loss_base=float(np.log(combat.def_loss_base)),
+        def_loss_exp=combat.def_loss_exp,
+        log_def_loser_mult=float(np.log(combat.def_loser_mult)),
+        def_loss_sigma=combat.def_loss_sigma, loss_noise_corr=rho,
+        loss_noise_complement=float(np.sqrt(1.0 - rho**2)),
+        log_max_daily_loss_share=float(np.log(combat.max_daily_loss_share)),
+        log_failed_attack_loss=log_att_loss_base + log_att_loser_mult,
+        loss_mean_factor=_lognormal_mean_factor(combat.att_loss_sigma),
+        loss_days=float(min(step_days, MAX_LOSS_DAYS)),
+        commit_share=model.commit_share, min_attack_personnel=model.min_attack_personnel,
+        min_power_ratio=model.min_power_ratio, hold_utility=model.hold_utility,
+        opportunity_weight=model.opportunity_weight, loss_aversion=model.loss_aversion,
+        advance_ratio=model.advance_ratio,
+        redeploy_share_step=min(1.0, model.redeploy_rate * step_days),
+        reserve_share_step=min(1.0, model.reserve_rate * step_days),
+        rear_keep=model.rear_keep, occupy_share=model.occupy_share,
+        kills_per_sortie=model.kills_per_sortie,
+        kills_per_sortie_step=model.kills_per_sortie * step_days,
+        air_reference=model.air_reference,
+        morale_recovery_step=model.morale_recovery * step_days, loss_shock=model.loss_shock,
+        defeat_shock=model.defeat_shock, victory_boost=model.victory_boost,
+        region_loss_shock=model.region_loss_shock,
+        isolation_shock_step=model.isolation_shock * step_days,
+        rout_threshold=model.rout_threshold, rout_desertion=model.rout_desertion,
+        fortify_days=float(model.fortify_days), fortress_days=float(model.fortress_days),
+    )
+
+
+def _floats(values: tuple[float, ...], n: int) -> Any:
+    """A tuple of n floats (numba indexes a homogeneous tuple at run time)."""
+    assert len(values) == n, f"expected {n} values, got {len(values)}"
+    return tuple(float(v) for v in values)
+
+
+@kernel
+def _lognormal_mean_factor(sigma: float) -> float:
+    """exp(sigma^2 / 2), computed compiled like the kernels' other exponentials."""
+    return np.exp(0.5 * sigma**2)

@@ -4,9 +4,11 @@ who broke, who arrived, what changed hands. Only used when the model runs one re
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+from sim.model.phases.arrays import REC_FIELDS
 
 if TYPE_CHECKING:
     from sim.model.engine import GeoModel
@@ -14,11 +16,20 @@ if TYPE_CHECKING:
 _POSTURES = ("hasty", "prepared", "fortified")
 
 
+class BattleResult(NamedTuple):
+    """One battle's result as the narrative tells it (arrays of one element)."""
+
+    p_win: np.ndarray
+    attacker_wins: np.ndarray
+    att_loss: np.ndarray
+    def_loss: np.ndarray
+
+
 class Narrator:
     def __init__(self, model: GeoModel):
         self.m = model
         self.lines: list[str] = []
-        self.as_of = model.sc.scenario.as_of
+        self.as_of = model.spec.scenario.as_of
 
     def _date(self) -> str:
         d = self.m.state.day
@@ -28,13 +39,14 @@ class Narrator:
         self.lines.append(f"{self._date()}  {text}")
 
     def _actor(self, a: int) -> str:
-        return short_name(self.m.sc.actors[self.m.c.actor_ids[a]].name)
+        return short_name(self.m.spec.actors[self.m.compiled.actor_ids[a]].name)
 
     def _region(self, g: int) -> str:
-        return self.m.sc.regions[self.m.c.region_ids[g]].name
+        return self.m.spec.regions[self.m.compiled.region_ids[g]].name
 
     def arrival(self, sup: Any, arrive: np.ndarray, dest: np.ndarray) -> None:
-        if arrive[0] >= 1 and self.m.state.sent[0, self.m.c.supports.index(sup)] <= arrive[0]:
+        j = self.m.compiled.supports.index(sup)
+        if arrive[0] >= 1 and self.m.state.sent[0, j] <= arrive[0]:
             self._say(f"{self._actor(sup.giver)} troops start arriving in "
                       f"{self._region(int(dest[0]))} ({arrive[0]:,.0f} today) in support of "
                       f"{self._actor(sup.receiver)}.")
@@ -48,7 +60,7 @@ class Narrator:
         verdict = ("attacker wins and advances" if advance else
                    "attacker wins the day but is too weak to advance" if res.attacker_wins[0]
                    else "defence holds")
-        terrain = self.m.sc.regions[self.m.c.region_ids[h]].terrain.value
+        terrain = self.m.spec.regions[self.m.compiled.region_ids[h]].terrain.value
         detail = (f"posture {_POSTURES[int(factors['posture'])]}, terrain {terrain}, "
                   f"air {factors['air']:+.2f}, surprise {factors['surprise']:+.2f}"
                   + (", river crossing" if factors["river"] else ""))
@@ -57,6 +69,26 @@ class Narrator:
                   f"power {power_ratio:.2f}:1; {detail}); P(win) {res.p_win[0]:.2f}, roll "
                   f"{factors['roll']:.2f} -> {verdict}; losses {res.att_loss[0]:,.0f} attacker"
                   f" / {res.def_loss[0]:,.0f} defender.")
+
+    def battles(self, fields: np.ndarray, defenders: np.ndarray) -> None:
+        """Replication 0's battles, in actor order, from phases.battles' records."""
+        f = {name: i for i, name in enumerate(REC_FIELDS)}
+        for a in range(fields.shape[0]):
+            x = fields[a]
+            if not x[f["fought"]]:
+                continue
+            h = int(x[f["region"]])
+            res = BattleResult(p_win=x[[f["p_win"]]], attacker_wins=x[[f["won"]]] > 0,
+                               att_loss=x[[f["att_loss"]]], def_loss=x[[f["def_loss"]]])
+            factors = {"posture": int(x[f["posture"]]), "air": float(x[f["air"]]),
+                       "surprise": float(x[f["surprise"]]), "river": bool(x[f["river"]]),
+                       "roll": float(x[f["roll"]])}
+            self.battle(a, h, res, float(x[f["att_pers"]]), float(x[f["def_pers"]]),
+                        defenders[a], float(x[f["power_ratio"]]), factors,
+                        bool(x[f["advance"]]))
+            old = int(x[f["old_holder"]])
+            if old != -2:
+                self.control(np.array([0]), np.array([h]), np.array([old]), a)
 
     def rout(self, actors: np.ndarray, regions: np.ndarray, deserters: np.ndarray) -> None:
         for a, g, d in zip(actors, regions, deserters, strict=True):
@@ -71,7 +103,7 @@ class Narrator:
 
 def final_state(model: GeoModel, control: dict[str, str | None], strength: dict[str, float],
                 outcomes: dict[str, float]) -> list[str]:
-    sc = model.sc
+    sc = model.spec
     end = sc.scenario.as_of + dt.timedelta(days=model.state.day)
     name = {aid: short_name(a.name) for aid, a in sc.actors.items()}
     lines = ["", f"Situation on {end:%d %b %Y} (day {model.state.day}):", "  Control:"]

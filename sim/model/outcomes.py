@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model import kernels
-from sim.model.compile import STANCE_CODES
-from sim.scenario.schema import Goal, GoalKind, Outcome, OutcomeKind, Stance
+from sim.model import phases
+from sim.model.vectorised import friendly_relation
+from sim.scenario.schema import Goal, GoalKind, Outcome, OutcomeKind
 
 if TYPE_CHECKING:
     from sim.model.engine import GeoModel
 
-_FRIENDS = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
 
 
 def snapshot_days(outcomes: dict[str, Outcome], horizon: int) -> set[int]:
@@ -35,15 +34,15 @@ def snapshot_days(outcomes: dict[str, Outcome], horizon: int) -> set[int]:
 def measure_outcomes(model: GeoModel) -> dict[str, np.ndarray]:
     """(R,) value of each declared outcome."""
     out = {}
-    for oid, o in model.c.outcomes.items():
+    for oid, o in model.compiled.outcomes.items():
         snap = model.snapshots.get(o.day) if o.day is not None else None
         out[oid] = _measure(model, o, snap or model.current_snapshot())
     return out
 
 
 def _measure(model: GeoModel, o: Outcome, snap: dict[str, np.ndarray]) -> np.ndarray:
-    ai = {a: i for i, a in enumerate(model.c.actor_ids)}
-    gi = {g: i for i, g in enumerate(model.c.region_ids)}
+    ai = {a: i for i, a in enumerate(model.compiled.actor_ids)}
+    gi = {g: i for i, g in enumerate(model.compiled.region_ids)}
     if o.kind is OutcomeKind.control:
         g = gi[o.region]  # type: ignore[index]
         by = [ai[a] for a in o.by]
@@ -57,18 +56,18 @@ def _measure(model: GeoModel, o: Outcome, snap: dict[str, np.ndarray]) -> np.nda
         return snap["strength"][:, a].astype(float)
     if o.kind is OutcomeKind.casualties:
         return snap["losses"][:, a].astype(float)
-    goal = model.sc.actors[o.actor].goals[o.goal]  # type: ignore[index]
+    goal = model.spec.actors[o.actor].goals[o.goal]  # type: ignore[index]
     return goal_met(model, a, goal, snap).astype(float)
 
 
 def goal_met(model: GeoModel, a: int, goal: Goal, snap: dict[str, np.ndarray]) -> np.ndarray:
     """(R,) bool: whether actor a's goal holds in the snapshot."""
-    ai = {x: i for i, x in enumerate(model.c.actor_ids)}
+    ai = {x: i for i, x in enumerate(model.compiled.actor_ids)}
     if goal.region is not None:
-        g = model.c.region_ids.index(goal.region)
+        g = model.compiled.region_ids.index(goal.region)
         holder = snap["control"][:, g]
         st = model.state.stance[np.arange(model.R), a, np.clip(holder, 0, None)]
-        return (holder >= 0) & ((holder == a) | np.isin(st, _FRIENDS))
+        return (holder >= 0) & ((holder == a) | friendly_relation(st))
     x = ai[goal.actor]  # type: ignore[index]
     if goal.kind is GoalKind.defeat:
         return snap["strength"][:, x] < 0.5 * model.state.strength0[:, x]
@@ -77,6 +76,6 @@ def goal_met(model: GeoModel, a: int, goal: Goal, snap: dict[str, np.ndarray]) -
 
 def territory(model: GeoModel) -> np.ndarray:
     """(R, A) share of total strategic value held by each actor."""
-    out = np.empty((model.R, model.c.A))
-    kernels.territory(model.state.control, model.p["value"], out)
+    out = np.empty((model.R, model.compiled.A))
+    phases.territory(model.state.control, model.params["value"], out)
     return out

@@ -6,11 +6,13 @@ S support commitments. `F[r, a, g]` is the personnel of actor a in region g in r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
-from sim.model.compile import WAR, Compiled
+from sim.model.compile import Compiled
+from sim.model.formulas import WAR
 
 
 @dataclass
@@ -83,3 +85,15 @@ def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
         sent=np.zeros((r, len(c.supports))),
         ever=ever,
     )
+
+
+def repeat_state(state: State, rep: int, n: int) -> State:
+    """A state of n replications, each a copy of replication `rep` of `state`."""
+    values: dict[str, Any] = {}
+    for f in fields(State):
+        v = getattr(state, f.name)
+        if isinstance(v, np.ndarray) and f.name != "control0":
+            values[f.name] = np.repeat(v[rep:rep + 1], n, axis=0)
+        else:
+            values[f.name] = v.copy() if isinstance(v, np.ndarray) else v
+    return State(**values)

@@ -56,7 +56,7 @@ def verdict(value: float, sample: np.ndarray) -> str:
 
 def game_series(game: Game) -> dict[str, pd.DataFrame]:
     """The game's own series at each turn boundary (rep 0), in the engine's table layout."""
-    ids = list(game.model.c.actor_ids)
+    ids = list(game.model.compiled.actor_ids)
     idx = {a: i for i, a in enumerate(ids)}
     first = game.reports[0]
     rows_s = [(first.day_from, [first.strength[a][0] for a in ids],
@@ -69,7 +69,8 @@ def game_series(game: Game) -> dict[str, pd.DataFrame]:
         df.insert(0, "day", [row[0] for row in rows_s])
         df.insert(0, "rep", 0)
         out[name] = df
-    c0 = {g: int(x) for g, x in zip(game.model.c.region_ids, game.model.c.control0, strict=True)}
+    compiled = game.model.compiled
+    c0 = {g: int(x) for g, x in zip(compiled.region_ids, compiled.control0, strict=True)}
     controls = [(first.day_from, c0)] + [
         (r.day_to, {g: idx[h] if h else -1 for g, h in r.control.items()}) for r in game.reports]
     ctl = pd.DataFrame([c for _, c in controls])
@@ -88,7 +89,7 @@ def shadow(game: Game, runs: int) -> Any:
 
 def side_of(game: Game, team: str) -> list[str]:
     """The team's actor and the actors it is allied or cooperating with at the start."""
-    c = game.model.c
+    c = game.model.compiled
     a = c.actor_ids.index(team)
     return [b for j, b in enumerate(c.actor_ids) if j == a or c.stance0[a, j] in FRIENDLY]
 
@@ -109,7 +110,7 @@ def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataF
     ter0, ter1, st0, st1, ctl = (at("territory", True), at("territory", False),
                                  at("strength", True), at("strength", False),
                                  at("control", False))
-    ids = list(game.model.c.actor_ids)
+    ids = list(game.model.compiled.actor_ids)
     side = side_of(game, team)
     side_idx = [ids.index(b) for b in side]
     met, weights = np.zeros(len(ter1)), 0.0
@@ -179,7 +180,7 @@ def _fan_with_game(game: Game, series: dict[str, pd.DataFrame], gs: dict[str, pd
     fig = charts.fan_chart(series[name], name, names, colors)
     fig.update_layout(title=f"{name.capitalize()}: the model's futures (bands) and the game "
                       "(dashed line with markers)")
-    for a in game.model.c.actor_ids:
+    for a in game.model.compiled.actor_ids:
         fig.add_scatter(x=gs[name]["day"], y=gs[name][a], mode="lines+markers",
                         line=dict(color=colors[a], dash="dash", width=3),
                         name=f"{charts.short_name(names[a])} (game)", meta=dict(actor=a,

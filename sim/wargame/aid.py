@@ -47,7 +47,7 @@ def _partner(m: GameModel, a: int, b: int, what: str) -> None:
         raise OrdersError(f"you cannot send {what} to yourself")
     if int(m.state.stance[0, a, b]) not in FRIENDLY:
         raise OrdersError(f"{what} go only to an ally or partner (alliance or cooperation); "
-                          f"change the stance towards {m.c.actor_ids[b]} first")
+                          f"change the stance towards {m.compiled.actor_ids[b]} first")
 
 
 def advisers_available(m: GameModel, a: int, b: int) -> float:
@@ -59,7 +59,8 @@ def advisers(m: GameModel, a: int, b: int, n: float, plan: Plan) -> None:
     _partner(m, a, b, "advisers")
     have = advisers_available(m, a, b) - plan.advisers.get(b, 0.0)
     if n > have + 0.5:
-        raise OrdersError(f"not enough of your personnel in regions {m.c.actor_ids[b]} holds "
+        raise OrdersError(f"not enough of your personnel in regions {m.compiled.actor_ids[b]} "
+                          "holds "
                           f"(have {max(have, 0):,.0f} there, asked {n:,.0f}); move or commit "
                           "them there first")
     plan.advisers[b] = plan.advisers.get(b, 0.0) + min(n, have)
@@ -75,7 +76,7 @@ def arms(m: GameModel, a: int, b: int, amount: float, plan: Plan) -> None:
     gain = ARMS_GAIN * min(1.0, amount / (COST_PER_FIGHTER * strength))
     room = ARMS_GAIN - plan.arms_gain.get(b, 0.0)
     if room <= 1e-12:
-        raise OrdersError(f"{m.c.actor_ids[b]} cannot absorb more arms this turn (at most "
+        raise OrdersError(f"{m.compiled.actor_ids[b]} cannot absorb more arms this turn (at most "
                           f"+{ARMS_GAIN:.2f} quality a turn)")
     s.funds[0, a] -= amount
     s.quality[0, b] += min(gain, room)
@@ -85,17 +86,18 @@ def arms(m: GameModel, a: int, b: int, amount: float, plan: Plan) -> None:
 def commitment_index(m: GameModel, a: int, name: str) -> int:
     """Index of actor a's support commitment typed by its id (`us_air_strikes`)."""
     key = name.strip().lower()
-    mine = [j for j, sup in enumerate(m.c.supports) if sup.giver == a]
+    mine = [j for j, sup in enumerate(m.compiled.supports) if sup.giver == a]
     for j in mine:
-        if key in (m.c.supports[j].id.lower(), m.c.supports[j].id.split(".")[-1].lower()):
+        sid = m.compiled.supports[j].id.lower()
+        if key in (sid, sid.split(".")[-1]):
             return j
-    names = ", ".join(m.c.supports[j].id.split(".")[-1] for j in mine) or "none"
+    names = ", ".join(m.compiled.supports[j].id.split(".")[-1] for j in mine) or "none"
     raise OrdersError(f"unknown commitment '{name[:60]}' (yours: {names})")
 
 
 def commitment_active(m: GameModel, j: int) -> bool:
     """Whether commitment j's day window is open now (its condition aside)."""
-    sup = m.c.supports[j]
+    sup = m.compiled.supports[j]
     return bool(sup.start <= m.state.day <= sup.end)
 
 
@@ -109,16 +111,16 @@ def set_commitment(m: GameModel, a: int, name: str, start: bool, plan: Plan) -> 
 
 def offer(m: GameModel, a: int, b: int, plan: Plan) -> None:
     if b == a or int(m.state.stance[0, a, b]) != WAR:
-        raise OrdersError(f"you are not at war with {m.c.actor_ids[b]}: a ceasefire is offered "
-                          "to an enemy")
+        raise OrdersError(f"you are not at war with {m.compiled.actor_ids[b]}: a ceasefire is "
+                          "offered to an enemy")
     plan.offers.append(b)
 
 
 def answer(m: GameModel, a: int, b: int, yes: bool, plan: Plan) -> None:
     if b not in plan.offered_by:
-        raise OrdersError(f"{m.c.actor_ids[b]} has offered you no ceasefire")
+        raise OrdersError(f"{m.compiled.actor_ids[b]} has offered you no ceasefire")
     if b in plan.answers:
-        raise OrdersError(f"you have already answered {m.c.actor_ids[b]} this turn")
+        raise OrdersError(f"you have already answered {m.compiled.actor_ids[b]} this turn")
     plan.answers[b] = yes
 
 
@@ -126,7 +128,7 @@ def model_accepts(m: GameModel, b: int) -> bool:
     """An actor no team plays accepts a ceasefire once it has lost half its tolerance."""
     s = m.state
     lost = float(s.losses[0, b] / max(s.strength0[0, b], 1.0))
-    return lost >= 0.5 * float(m.p["cas_tol"][0, b])
+    return lost >= 0.5 * float(m.params["cas_tol"][0, b])
 
 
 # ------------------------------------------------------------------------------ the turn
@@ -139,13 +141,14 @@ def _say(m: GameModel, text: str, **data: Any) -> None:
 def _ceasefire(m: GameModel, a: int, b: int) -> None:
     m.state.stance[:, a, b] = NEUTRAL
     m.state.stance[:, b, a] = NEUTRAL
-    ids = m.c.actor_ids
+    m.stances_changed()
+    ids = m.compiled.actor_ids
     _say(m, f"Ceasefire between {ids[a]} and {ids[b]}: they are now neutral.",
          actor=ids[a], other=ids[b])
 
 
 def _diplomacy(game: Game, plans: dict[str, Plan]) -> None:
-    m, ids = game.model, game.model.c.actor_ids
+    m, ids = game.model, game.model.compiled.actor_ids
     teams = {game.index[t] for t in plans}
     game.offers = {}
     for team, plan in plans.items():
@@ -179,10 +182,10 @@ def begin_turn(game: Game, plans: dict[str, Plan]) -> list[tuple[int, float]]:
     m = game.model
     for plan in plans.values():
         for j, start in plan.commitments.items():
-            sup, day = m.c.supports[j], int(m.state.day)
-            m.c.supports[j] = (dataclasses.replace(sup, start=day, end=max(sup.end, m.horizon),
-                                                   condition=None) if start
-                               else dataclasses.replace(sup, end=day - 1))
+            sup, day = m.compiled.supports[j], int(m.state.day)
+            m.compiled.supports[j] = (
+                dataclasses.replace(sup, start=day, end=max(sup.end, m.horizon), condition=None)
+                if start else dataclasses.replace(sup, end=day - 1))
     _diplomacy(game, plans)
     undo = []
     s = m.state

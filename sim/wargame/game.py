@@ -23,8 +23,9 @@ import numpy as np
 from sim.errors import OrdersError, UsageError
 from sim.model import narrative
 from sim.model.engine import GeoModel, territory
-from sim.model.rules.decisions import HOLD, Options
-from sim.model.rules.support import air_strike_losses
+from sim.model.formulas import HOLD
+from sim.model.phases import DecisionArrays, StepInputs, strike_region_batch
+from sim.model.vectorised import strike_kills
 from sim.scenario.schema import Scenario
 from sim.wargame import aid
 from sim.wargame.orders import Order
@@ -48,9 +49,9 @@ class RecordingNarrator(narrative.Narrator):
     def battle(self, a: int, h: int, res: Any, att: float, dfn: float, def_by: np.ndarray,
                power_ratio: float, factors: dict[str, Any], advance: bool) -> None:
         super().battle(a, h, res, att, dfn, def_by, power_ratio, factors, advance)
-        ids = self.m.c.actor_ids
+        ids = self.m.compiled.actor_ids
         won = bool(res.attacker_wins[0])
-        self._rec("battle", attacker=ids[a], region=self.m.c.region_ids[h],
+        self._rec("battle", attacker=ids[a], region=self.m.compiled.region_ids[h],
                   attackers=float(att), defenders=float(dfn),
                   defenders_by={ids[b]: float(x) for b, x in enumerate(def_by) if x >= 1},
                   men_ratio=float(att / max(dfn, 1.0)), power_ratio=float(power_ratio),
@@ -63,25 +64,25 @@ class RecordingNarrator(narrative.Narrator):
     def rout(self, actors: np.ndarray, regions: np.ndarray, deserters: np.ndarray) -> None:
         for a, g, d in zip(actors, regions, deserters, strict=True):
             super().rout(np.array([a]), np.array([g]), np.array([d]))
-            self._rec("rout", actor=self.m.c.actor_ids[int(a)],
-                      region=self.m.c.region_ids[int(g)], deserters=float(d))
+            self._rec("rout", actor=self.m.compiled.actor_ids[int(a)],
+                      region=self.m.compiled.region_ids[int(g)], deserters=float(d))
 
     def arrival(self, sup: Any, arrive: np.ndarray, dest: np.ndarray) -> None:
         before = len(self.lines)
         super().arrival(sup, arrive, dest)
         if len(self.lines) > before:
-            self._rec("arrival", actor=self.m.c.actor_ids[sup.giver],
-                      region=self.m.c.region_ids[int(dest[0])])
+            self._rec("arrival", actor=self.m.compiled.actor_ids[sup.giver],
+                      region=self.m.compiled.region_ids[int(dest[0])])
 
     def event(self, ev: Any) -> None:
         super().event(ev)
         self._rec("event", id=ev.id)
 
     def control(self, rows: np.ndarray, g: np.ndarray, old: np.ndarray, a: int) -> None:
-        ids = self.m.c.actor_ids
+        ids = self.m.compiled.actor_ids
         for gi, oi in zip(g, old, strict=True):
             super().control(rows[:1], np.array([gi]), np.array([oi]), a)
-            self._rec("control", region=self.m.c.region_ids[int(gi)], actor=ids[a],
+            self._rec("control", region=self.m.compiled.region_ids[int(gi)], actor=ids[a],
                       previous=ids[int(oi)] if oi >= 0 else None)
 
     def note(self, text: str, kind: str = "strike", **data: Any) -> None:
@@ -94,21 +95,21 @@ class GameModel(GeoModel):
     """GeoModel for one replication with the hooks a wargame needs.
 
     Per turn, team plans add directed air strikes and support given by order (air sorties and
-    intelligence flow for the turn's steps); everything else is the analysts' model.
+    intelligence flow for the turn's steps); everything else is the analysts' model. It
+    extends the engine's public phase hooks (support_and_events, air_pool, air_strikes).
     """
 
     def __init__(self, scenario: Scenario, seed: int, days: int):
         super().__init__(scenario, [0], seed, days, narrate=True)
         self.log: RecordingNarrator = RecordingNarrator(self)
         self.plans: dict[int, Plan] = {}
-        self._silenced: list[int] = []
 
-    def options(self) -> Options:
+    def current_options(self) -> DecisionArrays:
         """This step's attack options of every actor (legal targets, p_win), read-only."""
-        return self._options(detail=True)
+        return self.options(self.step_inputs(), detail=True)
 
-    def _support_and_events(self) -> None:
-        super()._support_and_events()
+    def support_and_events(self) -> None:
+        super().support_and_events()
         for a, plan in self.plans.items():
             for b, x in plan.air_given.items():
                 self.air_for[:, b] += x
@@ -116,14 +117,12 @@ class GameModel(GeoModel):
             for b, x in plan.intel_given.items():
                 self.intel_bonus[:, b] += x
 
-    def _air_pool(self) -> np.ndarray:
-        pool = np.maximum(super()._air_pool(), 0.0)
-        if self._silenced:
-            pool = pool.copy()
-            pool[:, self._silenced] = 0.0
-        return pool
+    def air_pool(self) -> np.ndarray:
+        # Sorties given away by order leave the giver's own pool; it cannot go below none.
+        return np.maximum(super().air_pool(), 0.0)
 
-    def _air_strikes(self, loss_today: np.ndarray) -> None:
+    def air_strikes(self, step: StepInputs, enemy_power: np.ndarray,
+                    ground: np.ndarray) -> None:
         """Directed strikes first; the model targets the sorties nobody directed."""
         s = self.state
         directed = []
@@ -131,26 +130,24 @@ class GameModel(GeoModel):
             g = plan.strike
             if g is None:
                 continue
-            present = s.F[:, :, g] * s.war()[:, a, :]  # (1, A) enemies of a in g
-            n = float(self._air_pool()[0, a])
-            if present.sum() < 1 or n <= 0:
+            enemies = s.war()[0, a, :]
+            n = float(step.air[0, a])
+            if (s.F[0, :, g] * enemies).sum() < 1 or n <= 0:
                 continue
-            intel = self._intel()[:, a]
-            lost = air_strike_losses(np.array([n]), intel, present,
-                                     self.k.kills_per_sortie * self.step_days)
-            s.F[:, :, g] -= lost
-            s.losses += lost
-            loss_today[:, :, g] += lost
+            before = s.F[0, :, g].sum()
+            kills = strike_kills(np.array([n]), step.intel[:1, a],
+                                 self.kconst.kills_per_sortie_step)
+            strike_region_batch(self.state_arrays(), step.loss_today, np.array([0]), g, kills,
+                                enemies)
+            lost = before - s.F[0, :, g].sum()
             directed.append(a)
             self.log.note(
                 f"{self.log._actor(a)} strikes {self.log._region(g)} as ordered: {n:,.0f} "
-                f"sorties disable {lost.sum():,.0f}.", actor=self.c.actor_ids[a],
-                region=self.c.region_ids[g], sorties=n, disabled=float(lost.sum()))
-        self._silenced = directed
-        try:
-            super()._air_strikes(loss_today)
-        finally:
-            self._silenced = []
+                f"sorties disable {lost:,.0f}.", actor=self.compiled.actor_ids[a],
+                region=self.compiled.region_ids[g], sorties=n, disabled=float(lost))
+        air = step.air.copy()
+        air[:, directed] = 0.0
+        super().air_strikes(step._replace(air=air), enemy_power, ground)
 
 
 def state_hash(model: GeoModel) -> str:
@@ -227,7 +224,7 @@ class Game:
         if self.turns < 1:
             raise UsageError(f"--turns {self.turns}: must be at least 1")
         self.model = GameModel(sc, self.seed, self.turns * self.turn_days)
-        self.index = {aid: i for i, aid in enumerate(self.model.c.actor_ids)}
+        self.index = {aid: i for i, aid in enumerate(self.model.compiled.actor_ids)}
 
     @property
     def turn(self) -> int:
@@ -335,7 +332,7 @@ class Game:
                 lines0: int, recs0: int, control0: np.ndarray, strength0: np.ndarray,
                 terr0: np.ndarray) -> TurnReport:
         m = self.model
-        ids, regions = m.c.actor_ids, m.c.region_ids
+        ids, regions = m.compiled.actor_ids, m.compiled.region_ids
         ctrl = m.state.control[0]
         changes = [{"region": regions[g], "from": ids[control0[g]] if control0[g] >= 0 else None,
                     "to": ids[ctrl[g]] if ctrl[g] >= 0 else None}
@@ -355,8 +352,8 @@ class Game:
 
 def control(m: GeoModel) -> dict[str, str | None]:
     ctrl = m.state.control[0]
-    return {g: (m.c.actor_ids[ctrl[i]] if ctrl[i] >= 0 else None)
-            for i, g in enumerate(m.c.region_ids)}
+    return {g: (m.compiled.actor_ids[ctrl[i]] if ctrl[i] >= 0 else None)
+            for i, g in enumerate(m.compiled.region_ids)}
 
 
 def check_teams(sc: Scenario, teams: list[str]) -> None:

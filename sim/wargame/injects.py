@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sim.errors import OrdersError
 from sim.model.compile import STANCE_CODES
+from sim.model.events import apply_effect
 from sim.scenario.schema import Stance, SupportKind
 from sim.wargame.orders import quote
 from sim.wargame.rules import _actor, _mix_in, _region, friendly_ground
@@ -108,15 +109,13 @@ def apply_inject(game: Game, inject: Any) -> str:
     """Apply `inject` to the game's state now; return what was done, for the umpire's log."""
     m = game.model
     if isinstance(inject, EventInject):
-        ids = [ev.id for ev in m.c.events]
+        ids = [ev.id for ev in m.compiled.events]
         if inject.event not in ids:
             raise OrdersError(f"unknown event {quote(inject.event)} (events: {', '.join(ids)})")
         e = ids.index(inject.event)
-        ev = m.c.events[e]
+        ev = m.compiled.events[e]
         for eff in ev.effects:
-            # The engine's own effect rule (one statement of each rule); see the final note
-            # on public hooks in docs/wargame.md.
-            m._apply_effect(eff, np.array([True]))
+            apply_effect(m, eff, np.array([0]))  # the engine's own rule for each effect
         m.state.event_done[0, e] = True
         m.log.event(ev)
         return f"fired event {ev.id}"
@@ -125,7 +124,8 @@ def apply_inject(game: Game, inject: Any) -> str:
         if a == b:
             raise OrdersError("a stance is between two different actors")
         m.state.stance[:, a, b] = m.state.stance[:, b, a] = STANCE_CODES[inject.stance]
-        names = m.c.actor_ids
+        m.stances_changed()
+        names = m.compiled.actor_ids
         m.log.note(f"{names[a]} and {names[b]} are now at {inject.stance.value}.",
                    kind="diplomacy", actor=names[a], other=names[b])
         return f"set {names[a]}-{names[b]} to {inject.stance.value}"
@@ -149,8 +149,9 @@ def _support(game: Game, inject: SupportInject) -> str:
     else:
         g = _region(m, inject.region)
         if not friendly_ground(m, b)[g]:
-            raise OrdersError(f"{m.c.region_ids[g]} is not held by {m.c.actor_ids[b]} or a "
-                              "friend: troops enter friendly ground")
+            raise OrdersError(f"{m.compiled.region_ids[g]} is not held by "
+                              f"{m.compiled.actor_ids[b]} or a friend: troops enter friendly "
+                              "ground")
         _mix_in(m, b, g, x, float(s.morale0[0, b]))
-    return f"gave {m.c.actor_ids[b]} {what.value} {x:,.4g}" + (
+    return f"gave {m.compiled.actor_ids[b]} {what.value} {x:,.4g}" + (
         f" in {inject.region}" if inject.region else "")

@@ -34,8 +34,8 @@ def _row(order: str, limit: str, ok: bool = True) -> Row:
 
 def attacks(game: Game, team: str, fog: bool) -> list[Row]:
     m, a = game.model, game.index[team]
-    s, c = m.state, m.c
-    opts = m.options()
+    s, c = m.state, m.compiled
+    opts = m.current_options()
     rows = []
     for g in np.nonzero(opts.legal[0, a])[0]:
         p = float(opts.p_win[0, a, g])
@@ -57,7 +57,7 @@ def attacks(game: Game, team: str, fog: bool) -> list[Row]:
 
 def forces(game: Game, team: str) -> list[Row]:
     m, a = game.model, game.index[team]
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     rows = []
     ground = friendly_ground(m, a)
     for g in np.nonzero(s.F[0, a] >= 1)[0]:
@@ -83,7 +83,7 @@ def forces(game: Game, team: str) -> list[Row]:
 
 def partners(game: Game, team: str) -> list[Row]:
     m, a = game.model, game.index[team]
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     friends = [b for b in range(c.A) if b != a and int(s.stance[0, a, b]) in FRIENDLY]
     names = ", ".join(c.actor_ids[b] for b in friends) or "none (change a stance first)"
     rows = [_row("support ACTOR KIND X",
@@ -107,13 +107,13 @@ def partners(game: Game, team: str) -> list[Row]:
 def commitments(game: Game, team: str) -> list[Row]:
     m, a = game.model, game.index[team]
     rows = []
-    for j, sup in enumerate(m.c.supports):
+    for j, sup in enumerate(m.compiled.supports):
         if sup.giver != a:
             continue
         name = sup.id.split(".")[-1]
         kind = list(SupportKind)[sup.kind].value
-        amount = float(m.p[sup.amount][0])
-        what = f"{kind} {amount:,.4g} to {m.c.actor_ids[sup.receiver]}"
+        amount = float(m.params[sup.amount][0])
+        what = f"{kind} {amount:,.4g} to {m.compiled.actor_ids[sup.receiver]}"
         if aid.commitment_active(m, j):
             cond = ", while its condition holds" if sup.condition is not None else ""
             rows.append(_row(f"stop {name}", f"now running{cond}: {what}"))
@@ -126,7 +126,7 @@ def commitments(game: Game, team: str) -> list[Row]:
 
 def diplomacy(game: Game, team: str) -> list[Row]:
     m, a = game.model, game.index[team]
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     others = [b for b in range(c.A) if b != a]
     rel = ", ".join(f"{c.actor_ids[b]}: {STANCES[s.stance[0, a, b]].value}" for b in others)
     rows = [_row("stance ACTOR STANCE", f"now {rel}")]

@@ -15,7 +15,6 @@ import numpy as np
 
 from sim.errors import OrdersError
 from sim.model.compile import STANCE_CODES, WAR
-from sim.model.rules.decisions import enemy_power
 from sim.scenario.schema import Stance, SupportKind
 from sim.wargame import aid
 from sim.wargame.orders import (
@@ -104,11 +103,11 @@ def apply_order(m: GameModel, a: int, order: Order, plan: Plan) -> None:
 
 
 def _region(m: GameModel, name: str) -> int:
-    return resolve(name, m.c.region_ids, [r.name for r in m.sc.regions.values()], "region")
+    return resolve(name, m.compiled.region_ids, [r.name for r in m.spec.regions.values()], "region")
 
 
 def _actor(m: GameModel, name: str) -> int:
-    return resolve(name, m.c.actor_ids, [x.name for x in m.sc.actors.values()], "actor")
+    return resolve(name, m.compiled.actor_ids, [x.name for x in m.spec.actors.values()], "actor")
 
 
 def _mix_in(m: GameModel, a: int, g: int, n: float, morale: float) -> None:
@@ -121,7 +120,7 @@ def _mix_in(m: GameModel, a: int, g: int, n: float, morale: float) -> None:
 
 def attack_problem(m: GameModel, a: int, g: int) -> str | None:
     """Why actor a cannot attack region g now, or None when it can."""
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     name = c.region_ids[g]
     holder = int(s.control[0, g])
     war = s.stance[0, a] == WAR
@@ -136,19 +135,19 @@ def attack_problem(m: GameModel, a: int, g: int) -> str | None:
     if float((s.F[0, a] * reach).sum()) < 1:
         nbs = ", ".join(c.region_ids[j] for j in np.nonzero(c.adj[g])[0])
         return f"you have no forces in or next to {name} (its neighbours: {nbs})"
-    opts = m.options()
+    opts = m.current_options()
     if opts.legal[0, a, g]:
         return None
     lost = s.losses[0, a] / max(s.strength0[0, a], 1.0)
-    if lost >= m.p["cas_tol"][0, a]:
+    if lost >= m.params["cas_tol"][0, a]:
         return (f"your losses ({lost:.0%} of your strength) have passed your casualty "
                 "tolerance: no new offensives")
-    k = m.k
+    k = m.constants
     men = float(opts.att_personnel[0, a, g])
     if men < k.min_attack_personnel:
         return (f"too weak to attack {name}: you could commit only {fmt(men)} (60% of your "
                 f"forces in and next to it; at least {fmt(k.min_attack_personnel)} needed)")
-    ratio = opts.att_power[0, a, g] / max(opts.def_power[0, a, g], 1e-9)
+    ratio = opts.att_power[0, a, g] / max(opts.enemy_power[0, a, g], 1e-9)
     return (f"too weak to attack {name}: the {fmt(men)} you could commit (60% of your forces "
             f"in and next to it) have {ratio:.2f}x the defenders' combat power, "
             f"{k.min_power_ratio:.2f}x is needed; move or commit more forces next to it, or "
@@ -163,13 +162,13 @@ def _attack(m: GameModel, a: int, o: Attack, plan: Plan) -> None:
     if problem:
         raise OrdersError(problem)
     if g in plan.attacks:
-        raise OrdersError(f"{m.c.region_ids[g]} is already ordered attacked")
+        raise OrdersError(f"{m.compiled.region_ids[g]} is already ordered attacked")
     plan.attacks.append(g)
 
 
 def _move(m: GameModel, a: int, o: Move, plan: Plan) -> None:
     src, dst = _region(m, o.from_), _region(m, o.to)
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     sname, dname = c.region_ids[src], c.region_ids[dst]
     if src == dst:
         raise OrdersError("from and to are the same region")
@@ -195,8 +194,8 @@ def _reserve(m: GameModel, a: int, o: CommitReserve, plan: Plan) -> None:
     g = _region(m, o.region)
     s = m.state
     if not friendly_ground(m, a)[g]:
-        raise OrdersError(f"{m.c.region_ids[g]} is not held by you or an ally: reserves only "
-                          "enter friendly ground")
+        raise OrdersError(f"{m.compiled.region_ids[g]} is not held by you or an ally: reserves "
+                          "only enter friendly ground")
     have = float(s.reserve[0, a])
     if o.personnel > have + 0.5:
         raise OrdersError(f"not enough forces in reserve (have {fmt(have)}, asked "
@@ -219,10 +218,10 @@ def sorties(m: GameModel, a: int) -> float:
 
 def _strike(m: GameModel, a: int, o: AirStrike, plan: Plan) -> None:
     g = _region(m, o.region)
-    name = m.c.region_ids[g]
+    name = m.compiled.region_ids[g]
     if plan.strike is not None:
         raise OrdersError(f"only one air strike order a turn (already striking "
-                          f"{m.c.region_ids[plan.strike]})")
+                          f"{m.compiled.region_ids[plan.strike]})")
     have = sorties(m, a) - sum(plan.air_given.values())
     if have <= 0:
         raise OrdersError("you have no air-strike sorties this turn")
@@ -237,7 +236,7 @@ def _strike(m: GameModel, a: int, o: AirStrike, plan: Plan) -> None:
 
 def _support(m: GameModel, a: int, o: SupportOrder, plan: Plan) -> None:
     b = _actor(m, o.to)
-    s, bid = m.state, m.c.actor_ids[b]
+    s, bid = m.state, m.compiled.actor_ids[b]
     if b == a:
         raise OrdersError("you cannot support yourself")
     if stance(m, a, b) in (WAR, STANCE_CODES[Stance.rivalry]):
@@ -276,8 +275,8 @@ def _send_troops(m: GameModel, a: int, b: int, n: float) -> None:
         raise OrdersError(f"not enough forces in reserve (have {fmt(have)}, asked {fmt(n)})")
     held = s.control[0] == b
     if not held.any():
-        raise OrdersError(f"{m.c.actor_ids[b]} holds no region to send troops to")
-    threat = enemy_power(m.power()[:1], s.stance[:1] == WAR)[0, b] @ m.reach
+        raise OrdersError(f"{m.compiled.actor_ids[b]} holds no region to send troops to")
+    threat = m.options(m.step_inputs(), detail=True).threat[0, b]
     dest = int(np.where(held, threat + 1e-9, -1.0).argmax())
     s.reserve[0, a] = max(have - n, 0.0)
     _mix_in(m, a, dest, min(n, have), float(s.morale0[0, a]))

@@ -9,14 +9,12 @@ game's, so the spread is what chance alone does from that position.
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.model.engine import GeoModel, territory
-from sim.model.state import State
 
 if TYPE_CHECKING:
     from sim.wargame.game import Game
@@ -32,20 +30,6 @@ def replay(game: Game, k: int) -> Game:
     return again
 
 
-def _spread(src: GeoModel, dst: GeoModel) -> None:
-    """Copy replication 0 of `src` (state, parameters) into every replication of `dst`."""
-    n = dst.R
-    values: dict[str, Any] = {}
-    for f in fields(State):
-        v = getattr(src.state, f.name)
-        per_rep = isinstance(v, np.ndarray) and f.name != "control0"
-        values[f.name] = np.repeat(v[:1], n, axis=0) if per_rep else (
-            v.copy() if isinstance(v, np.ndarray) else v)
-    dst.state = State(**values)
-    dst.p = {name: np.repeat(v[:1], n, axis=0) for name, v in src.p.items()}
-    dst.territory0 = np.repeat(src.territory0[:1], n, axis=0)
-
-
 def takeover(game: Game, k: int, runs: int) -> dict[str, pd.DataFrame]:
     """Series (rep, day, one column per actor or region) of `runs` model futures from turn k.
 
@@ -57,7 +41,7 @@ def takeover(game: Game, k: int, runs: int) -> dict[str, pd.DataFrame]:
     start = replay(game, k)
     end_day = game.reports[-1].day_to
     model = GeoModel(game.scenario, np.arange(runs), game.seed, days=end_day)
-    _spread(start.model, model)
+    model.start_from(start.model)
     rows = []
     while model.state.day < end_day:
         model.step()
@@ -77,8 +61,9 @@ def _frames(start: Game, m: GeoModel, rows: list, runs: int) -> dict[str, pd.Dat
     past = game_series(start)
     reps = np.arange(runs)
     out = {}
-    for name, i, cols in (("strength", 1, m.c.actor_ids), ("territory", 2, m.c.actor_ids),
-                          ("control", 3, m.c.region_ids)):
+    ids = m.compiled
+    for name, i, cols in (("strength", 1, ids.actor_ids), ("territory", 2, ids.actor_ids),
+                          ("control", 3, ids.region_ids)):
         before = past[name].drop(columns="rep")
         before = before.loc[before.index.repeat(runs)].reset_index(drop=True)
         before.insert(0, "rep", np.tile(reps, len(past[name])))

@@ -30,14 +30,14 @@ def n(x: float) -> str:
 
 def _holder(game: Game, g: int) -> str:
     h = int(game.model.state.control[0, g])
-    return game.model.c.actor_ids[h] if h >= 0 else "-"
+    return game.model.compiled.actor_ids[h] if h >= 0 else "-"
 
 
 def header(game: Game, team: str) -> RenderableType:
     m, a = game.model, game.index[team]
     s = m.state
     actor = game.scenario.actors[team]
-    tol = float(m.p["cas_tol"][0, a])
+    tol = float(m.params["cas_tol"][0, a])
     lost = float(s.losses[0, a] / max(s.strength0[0, a], 1.0))
     text = Text()
     text.append(f"Turn {game.turn} of {game.turns}", style="bold")
@@ -54,7 +54,7 @@ def header(game: Game, team: str) -> RenderableType:
 def map_table(game: Game, team: str, fog: bool) -> Table:
     """Every region: holder, your forces, allied forces, enemy strength as the team sees it."""
     m, a = game.model, game.index[team]
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     friends = np.isin(s.stance[0, a], (STANCE_CODES[Stance.alliance],
                                        STANCE_CODES[Stance.cooperation]))
     friends[a] = False
@@ -80,7 +80,7 @@ def goals_text(game: Game, team: str) -> RenderableType:
     parts = []
     for goal in game.scenario.actors[team].goals:
         if goal.region:
-            g = m.c.region_ids.index(goal.region)
+            g = m.compiled.region_ids.index(goal.region)
             met = "met" if ground[g] else "not met"
             parts.append(f"{goal.kind.value} {goal.region} (weight {goal.weight:g}; {met})")
         else:
@@ -124,7 +124,7 @@ def seen_by(game: Game, team: str | None, rec: dict) -> bool:
     region = rec.get("region")
     if region is None:
         return rec["kind"] == "event"
-    g = game.model.c.region_ids.index(region)
+    g = game.model.compiled.region_ids.index(region)
     return bool(fogmod.visible(game.model, game.index[team])[g])
 
 

@@ -30,7 +30,7 @@ STANCES = [s.value for s in STANCE_CODES]
 def regions(game: Game, team: str | None) -> list[dict[str, Any]]:
     """Every region: place, holder, and forces as `team` knows them (None: exact, all)."""
     m, sc = game.model, game.scenario
-    s, c = m.state, m.c
+    s, c = m.state, m.compiled
     a = game.index[team] if team else None
     friends = np.isin(s.stance[0, a], FRIENDLY) if a is not None else None
     out = []
@@ -56,8 +56,8 @@ def map_data(game: Game, team: str | None) -> dict[str, Any]:
     return {"regions": regions(game, team),
             "links": [list(link.between) for link in sc.links],
             "colors": colors,
-            "start": {g: (game.model.c.actor_ids[h] if h >= 0 else None)
-                      for g, h in zip(game.model.c.region_ids, game.model.c.control0,
+            "start": {g: (game.model.compiled.actor_ids[h] if h >= 0 else None)
+                      for g, h in zip(game.model.compiled.region_ids, game.model.compiled.control0,
                                       strict=True)}}
 
 
@@ -69,9 +69,9 @@ def header(game: Game, team: str) -> dict[str, Any]:
             "funds": round(float(s.funds[0, a]), 1), "air": round(sorties(m, a), 1),
             "intelligence": round(fogmod.intelligence(m, a), 2),
             "losses": round(float(s.losses[0, a] / max(s.strength0[0, a], 1.0)), 3),
-            "tolerance": round(float(m.p["cas_tol"][0, a]), 3),
+            "tolerance": round(float(m.params["cas_tol"][0, a]), 3),
             "stances": {b: STANCES[int(s.stance[0, a, j])]
-                        for j, b in enumerate(m.c.actor_ids) if j != a}}
+                        for j, b in enumerate(m.compiled.actor_ids) if j != a}}
 
 
 def goals(game: Game, team: str) -> list[dict[str, Any]]:
@@ -81,7 +81,8 @@ def goals(game: Game, team: str) -> list[dict[str, Any]]:
     for goal in game.scenario.actors[team].goals:
         row: dict[str, Any] = {"kind": goal.kind.value, "weight": goal.weight}
         if goal.region:
-            row.update(target=goal.region, met=bool(ground[m.c.region_ids.index(goal.region)]))
+            g = m.compiled.region_ids.index(goal.region)
+            row.update(target=goal.region, met=bool(ground[g]))
         else:
             row.update(target=goal.actor, met=None)
         out.append(row)
@@ -136,7 +137,7 @@ def umpire_view(session: Session) -> dict[str, Any]:
     s = g.model.state
     return {**_common(session), "role": "umpire", "teams": teams, "log": session.log,
             "map": map_data(g, None), "reports": [report_for(g, r, None) for r in g.reports],
-            "strength": {a: round(float(x)) for a, x in zip(g.model.c.actor_ids,
+            "strength": {a: round(float(x)) for a, x in zip(g.model.compiled.actor_ids,
                                                              s.strength()[0], strict=True)},
-            "events": [ev.id for ev in g.model.c.events],
-            "actors": list(g.model.c.actor_ids), "aar": session.aar_path is not None}
+            "events": [ev.id for ev in g.model.compiled.events],
+            "actors": list(g.model.compiled.actor_ids), "aar": session.aar_path is not None}

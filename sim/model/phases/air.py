@@ -1,0 +1,57 @@
+"""Phase 5 kernel: air strikes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.formulas import WAR, inline, kernel, strike_kills
+from sim.model.phases.common import stance_row, strike_region
+
+
+@kernel
+def air_strikes(state, step, geo, k, enemy_power, ground, loss_today):  # pragma: no cover
+    """Phase 5, air: each actor with sorties, in actor order, strikes the region within one
+    link of its ground or forces where the enemy power assessed at decision time is
+    greatest (first on ties), killing formulas.strike_kills(sorties, intel,
+    kills_per_sortie x step_days), shared over the enemies present by headcount."""
+    R, A, G = state.F.shape
+    near = np.empty((A, G), np.bool_)
+    at_war = np.empty(A, np.bool_)
+    for r in range(R):
+        active = False
+        for a in range(A):
+            active = active or step.air[r, a] > 0.0
+        if not active:
+            continue
+        _reach_of_ground(state.F, ground, geo.nb_ptr, geo.nb_idx, r, near)
+        row = stance_row(step.stances, r)
+        for a in range(A):
+            if not step.air[r, a] > 0.0:
+                continue
+            target = 0
+            best = 0.0
+            for g in range(G):
+                score = enemy_power[r, a, g] if near[a, g] else 0.0
+                if score > best:
+                    best = score
+                    target = g
+            if not best > 0.0:
+                continue
+            for b in range(A):
+                at_war[b] = step.stances[row, a, b] == WAR
+            kills = strike_kills(step.air[r, a], step.intel[r, a], k.kills_per_sortie_step)
+            strike_region(state.F, state.losses, loss_today, r, target, kills, at_war)
+
+
+@inline
+def _reach_of_ground(F, ground, nb_ptr, nb_idx, r, near):  # pragma: no cover
+    """near[a, g]: g is within one link of a region a holds (or a friend does) or where a
+    has forces; fixed before the first strike of the step. (Arrays, not containers: it runs
+    per replication.)"""
+    A, G = F.shape[1], F.shape[2]
+    near[:] = False
+    for a in range(A):
+        for h in range(G):
+            if ground[r, a, h] or F[r, a, h] > 0.0:
+                for j in range(nb_ptr[h], nb_ptr[h + 1]):
+                    near[a, nb_idx[j]] = True

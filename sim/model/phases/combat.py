@@ -1,0 +1,228 @@
+"""Phase 5 kernel: ground combat (adjudication, losses, advance, retreat, change of hands)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.model.formulas import (
+    CALL_OFF_SHARE,
+    WAR,
+    advances,
+    air_superiority,
+    attacker_loss_share,
+    attacker_win_probability,
+    combat_power,
+    daily_loss,
+    defender_loss_share,
+    defender_noise,
+    inline,
+    kernel,
+    log_power,
+    momentum_after,
+    surprise,
+)
+from sim.model.phases.common import clip_morale_row, retreat_one, stance_row
+from sim.model.phases.control import change_hands
+
+
+class _Battle(NamedTuple):
+    """One battle's working arrays, reused for every battle of a call."""
+
+    committed: np.ndarray  # (G,) attacking personnel from each origin (survivors after)
+    def_by: np.ndarray  # (A,) defending personnel of each actor
+    sums: np.ndarray  # att_pers, att_pow, morale, def_pers, def_pow, enemy_air, enemy_intel
+
+
+@kernel
+def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: no cover
+    """Phase 5, ground combat: in every replication, each actor with a target
+    (targets[r, a] >= 0), in actor order, attacks it with commit_share of its forces in the
+    target's reach (no battle under CALL_OFF_SHARE x min_attack_personnel).
+
+    formulas.attacker_win_probability decides the day (the attacker wins if u_win < p);
+    formulas.attacker_loss_share / defender_loss_share x loss_days give the losses, spread
+    over the origins and defenders by headcount; formulas.advances decides whether the
+    winner takes the region (beaten defenders retreat, the committed survivors move in, the
+    region changes hands). Momentum and morale move with the result. When records have R
+    rows each battle is recorded (arrays.REC_FIELDS). Updates the state in place.
+    """
+    R, A, G = state.F.shape
+    work = _Battle(np.empty(G), np.empty(A), np.empty(7))
+    for r in range(R):
+        for a in range(A):
+            h = targets[r, a]
+            if h >= 0:
+                _battle(state, step, sampled, geo, k, draws, records, work, (r, a, h))
+
+
+@inline
+def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma: no cover
+    """Actor a's attack on region h in replication r, who = (r, a, h) (see battles)."""
+    r, a, h = who
+    att_pers = _commit(state, geo, k, r, a, h, work)
+    if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
+        return
+    att_pow, def_pers, def_pow, enemy_air, enemy_intel = _sides(state, step, k, r, a, h, work)
+    air_sup = air_superiority(step.air[r, a], enemy_air, k.air_reference)
+    edge = surprise(step.intel[r, a], enemy_intel)
+    crossing = _river_crossing(state, geo, r, a, h)
+    log_a, log_d = log_power(att_pow), log_power(def_pow)
+    p = attacker_win_probability(log_a, log_d, state.posture[r, h], geo.terrain[h], crossing,
+                                 air_sup, edge, k)
+    won = draws.u_win[r, a] < p
+    z_att = draws.z_att[r, a]
+    z_def = defender_noise(z_att, draws.z_def[r, a], k)
+    att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k), att_pers) \
+        * k.loss_days
+    def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k), def_pers) \
+        * k.loss_days
+    att_lost = _attacker_losses(state, r, a, att_pers, att_loss, work.committed,
+                                step.loss_today)
+    def_lost = _defender_losses(state, r, h, def_pers, def_loss, work.def_by, step.loss_today)
+    power_left = combat_power(att_pers - att_lost, step.readiness_quality[r, a],
+                              work.sums[2], k)
+    advance = advances(won, power_left, def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0),
+                       k)
+    if records.fields.shape[0] == state.F.shape[0]:
+        values = (1.0, float(h), att_pers, def_pers, att_pow / max(def_pow, 1e-9),
+                  float(state.posture[r, h]), air_sup, edge, 1.0 if crossing else 0.0,
+                  draws.u_win[r, a], p, 1.0 if won else 0.0, att_loss, def_loss,
+                  1.0 if advance else 0.0, -2.0)
+        for i in range(16):
+            records.fields[r, a, i] = values[i]
+        for b in range(state.F.shape[1]):
+            records.defenders[r, a, b] = work.def_by[b]
+    _morale_after_battle(state, step, k, r, a, h, won, advance, work.committed)
+    if advance:
+        _advance(state, step, sampled, geo, k, records, r, a, h, work.committed)
+
+
+@inline
+def _commit(state, geo, k, r, a, h, work):  # pragma: no cover
+    """committed[g] = commit_share x a's personnel in each g of h's reach; returns the sum."""
+    committed = work.committed
+    G = state.F.shape[2]
+    for g in range(G):
+        committed[g] = 0.0
+    for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
+        g = geo.nb_idx[j]
+        committed[g] = k.commit_share * state.F[r, a, g]
+    att_pers = 0.0
+    for g in range(G):
+        att_pers += committed[g]
+    return att_pers
+
+
+@inline
+def _sides(state, step, k, r, a, h, work):  # pragma: no cover
+    """(attack power, defending personnel, defending power, enemy sorties, best enemy
+    intelligence); the attack's morale is the headcount mean of its origins' (sums[2])."""
+    att_pers = 0.0
+    morale = 0.0
+    for g in range(state.F.shape[2]):
+        att_pers += work.committed[g]
+        morale += state.morale[r, a, g] * work.committed[g]
+    morale /= max(att_pers, 1e-9)
+    work.sums[2] = morale
+    att_pow = combat_power(att_pers, step.readiness_quality[r, a], morale, k)
+    row = stance_row(step.stances, r)
+    def_pers = 0.0
+    def_pow = 0.0
+    enemy_air = 0.0
+    enemy_intel = 0.0
+    for b in range(state.F.shape[1]):
+        at_war = step.stances[row, a, b] == WAR
+        work.def_by[b] = state.F[r, b, h] if at_war else 0.0
+        def_pers += work.def_by[b]
+        def_pow += combat_power(work.def_by[b], step.readiness_quality[r, b],
+                                state.morale[r, b, h], k)
+        if at_war:
+            enemy_air += step.air[r, b]
+            enemy_intel = max(enemy_intel, step.intel[r, b])
+    return att_pow, def_pers, def_pow, enemy_air, enemy_intel
+
+
+@inline
+def _river_crossing(state, geo, r, a, h):  # pragma: no cover
+    """Every origin where a has forces reaches h across a river (forces in h: no)."""
+    any_origin = False
+    any_dry = False
+    for g in range(state.F.shape[2]):
+        if state.F[r, a, g] > 0.0 and (geo.adj[h, g] or g == h):
+            any_origin = True
+            any_dry = any_dry or not geo.river[h, g]
+    return any_origin and not any_dry
+
+
+@inline
+def _attacker_losses(state, r, a, att_pers, att_loss, committed,
+                     loss_today):  # pragma: no cover
+    """Spread the attacker's loss over its origins by what each committed; returns the
+    total lost (committed keeps the survivors)."""
+    lost_total = 0.0
+    for g in range(state.F.shape[2]):
+        if committed[g] > 0.0:
+            lost = min(att_loss * (committed[g] / max(att_pers, 1e-9)), state.F[r, a, g])
+            state.F[r, a, g] -= lost
+            state.losses[r, a] += lost
+            loss_today[r, a, g] += lost
+            committed[g] -= lost
+            lost_total += lost
+    return lost_total
+
+
+@inline
+def _defender_losses(state, r, h, def_pers, def_loss, def_by, loss_today):  # pragma: no cover
+    """Spread the defenders' loss over them by headcount; returns the total lost."""
+    lost_total = 0.0
+    for b in range(state.F.shape[1]):
+        if def_by[b] > 0.0:
+            lost = min(def_loss * (def_by[b] / max(def_pers, 1e-9)), state.F[r, b, h])
+            state.F[r, b, h] -= lost
+            state.losses[r, b] += lost
+            loss_today[r, b, h] += lost
+            lost_total += lost
+    return lost_total
+
+
+@inline
+def _morale_after_battle(state, step, k, r, a, h, won, advance,
+                         committed):  # pragma: no cover
+    """Momentum (formulas.momentum_after) for the attacker, and for its enemies when it won;
+    victory_boost / defeat_shock on the attacker's origins; defeat_shock on defenders
+    driven out."""
+    row = stance_row(step.stances, r)
+    state.momentum[r, a] = momentum_after(state.momentum[r, a], 1.0 if won else -1.0)
+    shift = k.victory_boost if won else -k.defeat_shock
+    for g in range(state.F.shape[2]):
+        if committed[g] > 0.0:
+            state.morale[r, a, g] += shift
+    for b in range(state.F.shape[1]):
+        if step.stances[row, a, b] == WAR:
+            if won:
+                state.momentum[r, b] = momentum_after(state.momentum[r, b], -1.0)
+            if advance and state.F[r, b, h] > 0.0:
+                state.morale[r, b, h] -= k.defeat_shock
+    clip_morale_row(state.morale, r)
+
+
+@inline
+def _advance(state, step, sampled, geo, k, records, r, a, h, committed):  # pragma: no cover
+    """The winner takes h: enemies there retreat, the committed survivors from the other
+    origins move in, and h changes hands."""
+    row = stance_row(step.stances, r)
+    for b in range(state.F.shape[1]):
+        if step.stances[row, a, b] == WAR and state.F[r, b, h] > 0.0:
+            retreat_one(state, step.stances, geo.adj, b, r, h)
+    moved = 0.0
+    for g in range(state.F.shape[2]):
+        if g != h:
+            state.F[r, a, g] -= committed[g]
+            moved += committed[g]
+    state.F[r, a, h] += moved
+    old = state.control[r, h]
+    if old != a and records.fields.shape[0] == state.F.shape[0]:
+        records.fields[r, a, 15] = old
+    change_hands(state, sampled, k, r, h, a)
