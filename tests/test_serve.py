@@ -160,6 +160,32 @@ def test_veto_amend_and_inject_reach_the_team_but_the_log_does_not(served):
     assert any("secret donor" in x["text"] for x in log)
 
 
+def test_the_deadline_adjudicates_with_what_was_submitted(tmp_path):
+    loaded = load(FRONT)
+    game = Game(loaded.scenario, 1, ["gov", "rebels"], 7, 2)
+    session = open_session(loaded, game, tmp_path / "class.json", minutes=0.01)  # 0.6 s
+    with TestClient(create_app(session, shadow_runs=10)) as client:
+        client.post("/api/team/gov/orders", json={"lines": ["reserve capital 100"]},
+                    headers=as_(session, "gov"))
+        client.post("/api/umpire/clock", json={"run": False}, headers=as_(session, "umpire"))
+        time.sleep(1.0)
+        assert session.game.turn == 1  # paused: the deadline waits
+        client.post("/api/umpire/clock", json={"run": True}, headers=as_(session, "umpire"))
+        deadline = time.monotonic() + 10
+        while session.game.turn == 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert session.game.reports[0].orders == {"gov": ["reserve capital 100"], "rebels": []}
+    assert "(deadline)" in session.log[-1]["text"]
+
+
+def test_the_briefing_opens_only_for_its_team(served):
+    client, session = served
+    page = client.get("/team/rebels/briefing", headers=as_(session, "rebels"))
+    assert page.status_code == 200 and "Briefing for Rebels" in page.text
+    assert "Orders open to you now" in page.text and "The map as you know it" in page.text
+    assert client.get("/team/rebels/briefing", headers=as_(session, "gov")).status_code == 403
+
+
 def test_the_stream_pushes_each_change_to_the_teams_page(served):
     client, session = served
     with client.stream("GET", "/api/team/gov/stream", headers=as_(session, "gov")) as events:
