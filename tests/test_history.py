@@ -54,7 +54,14 @@ def test_share_within_and_the_summary_of_three_cases():
     assert scores.baseline_log_loss == pytest.approx(
         (-math.log(0.995) - 2 * math.log(0.005)) / 3)  # 0/1 clipped to 0.005/0.995
     assert scores.mean_p_observed == pytest.approx(1.6 / 3)
+    assert math.isnan(scores.mean_p_within_2x)  # not given
+    assert hm.score([0.5], [10], [3], [3], [1], [0.25]).mean_p_within_2x == 0.25
     assert hm.score([], [], [], [], []).n == 0
+
+
+def test_share_of_runs_within_a_factor_of_two():
+    days = np.array([1.0, 5.0, 10.0, 20.0, 21.0, math.inf])
+    assert hm.share_of_runs_within(days, 10) == pytest.approx(3 / 6)  # 5, 10 and 20
 
 
 def test_fall_days_are_the_first_change_into_the_side_s_hands():
@@ -136,6 +143,7 @@ def test_json_document_for_one_case(capsys):
     assert 0 <= p <= 1 and p * 20 == pytest.approx(round(p * 20))  # a count out of 20
     assert case["p_low"] <= p <= case["p_high"]
     assert case["days_model"] is None or case["days_model"] >= 1
+    assert 0 <= case["p_within_2x"] <= 1
     s = doc["summary"]
     assert s["n"] == 1 and s["hits"] == int(p >= 0.5)
     assert s["brier"] == pytest.approx((1 - p) ** 2)

@@ -57,12 +57,12 @@ def _print(report: Any) -> None:
     t = Table(title=f"History: {len(report.cases)} cases, {report.runs:,} runs each "
                     f"(seed {report.seed})", title_justify="left")
     for col in ("case", "split", "P(observed)", "95% CI", "day: model", "day: real",
-                "baseline", "power ratio"):
+                "P(within 2x)", "baseline", "power ratio"):
         t.add_column(col, justify="left" if col in ("case", "split") else "right")
     for r in report.cases:
         t.add_row(r.id, r.split, f"{r.p_observed:.2f}", f"{r.p_low:.2f}-{r.p_high:.2f}",
-                  _day(r.days_model), _day(r.days_observed), f"{r.baseline:.0f}",
-                  f"{r.power_ratio:.2f}")
+                  _day(r.days_model), _day(r.days_observed), _f(r.p_within_2x),
+                  f"{r.baseline:.0f}", f"{r.power_ratio:.2f}")
     console.print(t)
     s = Table(title="Scores (model | force-ratio baseline)", title_justify="left")
     for col in ("cases", "n", "hits", "Brier", "log loss", "within 2x", "baseline hits",

@@ -72,6 +72,7 @@ class CaseResult:
     baseline: float  # the force-ratio forecast of the observed outcome, 0 or 1
     power_ratio: float  # day-0 combat power of the observed outcome's side / the other side
     title: str
+    p_within_2x: float  # share of replications whose decisive day is within 2x of the real one
 
 
 def case_files(folder: Path = LIBRARY) -> list[Path]:
@@ -140,13 +141,13 @@ def run_case(case: Case, runs: int, seed: int) -> CaseResult:
         values = batch.runs.sort_values("rep")[f"out:{case.outcome_id}"].to_numpy()
         happened.append(values == case.observed)
         days.append(hm.fall_days(_held(batch.series["control"], scenario, case)))
-    hit = np.concatenate(happened)
+    hit, fell = np.concatenate(happened), np.concatenate(days)
     p = float(hit.mean())
     low, high = wilson(float(hit.sum()), runs)
     forecast, ratio = baseline_forecast(case)
-    return CaseResult(case.id, p, hm.median_day(np.concatenate(days)), case.observed_day,
-                      case.split, low, high, runs, forecast, ratio,
-                      case.scenario.scenario.title)
+    return CaseResult(case.id, p, hm.median_day(fell), case.observed_day, case.split, low,
+                      high, runs, forecast, ratio, case.scenario.scenario.title,
+                      hm.share_of_runs_within(fell, case.observed_day))
 
 
 def _held(control: pd.DataFrame, scenario: Scenario, case: Case) -> np.ndarray:
@@ -219,7 +220,7 @@ class HistoryReport:
 def summarise(results: list[CaseResult]) -> hm.Scores:
     return hm.score([r.p_observed for r in results], [r.runs for r in results],
                     [r.days_model for r in results], [r.days_observed for r in results],
-                    [r.baseline for r in results])
+                    [r.baseline for r in results], [r.p_within_2x for r in results])
 
 
 def run_history(folder: Path = LIBRARY, runs: int = 200, seed: int = 1,
@@ -256,7 +257,8 @@ def to_json(report: HistoryReport) -> dict[str, Any]:
     cases = [{"id": r.id, "p_observed": r.p_observed, "days_model": _number(r.days_model),
               "days_observed": _number(r.days_observed), "split": r.split, "p_low": r.p_low,
               "p_high": r.p_high, "runs": r.runs, "baseline": r.baseline,
-              "power_ratio": _number(r.power_ratio), "title": r.title}
+              "power_ratio": _number(r.power_ratio), "p_within_2x": _number(r.p_within_2x),
+              "title": r.title}
              for r in report.cases]
     return {"cases": cases, "summary": _scores(report.summary),
             "splits": {k: _scores(v) for k, v in report.splits.items()},

@@ -10,7 +10,8 @@ worked out by hand (tests/test_history.py). Definitions (docs/validation.md):
 - log loss: mean of -ln P(observed), each P first clipped to [0.5/N, 1 - 0.5/N] for N
   replications (a count of 0 of N is read as half a replication, so one case cannot dominate);
 - within 2x: the model's median day of the decisive change is within a factor of 2 of the
-  real one (a change that never happens, +inf, is not within);
+  real one (a change that never happens, +inf, is not within); per case, P(within 2x) is the
+  share of replications whose own decisive day is within a factor of 2;
 - the force-ratio baseline forecasts 1 when the side of the observed outcome has more day-0
   combat power (sim.model.formulas.combat_power summed per side), else 0.
 """
@@ -69,6 +70,14 @@ def share_within(model_days: Sequence[float], observed_days: Sequence[float],
     return sum(within_factor(m, o, factor) for m, o in pairs) / len(pairs)
 
 
+def share_of_runs_within(days: np.ndarray, observed_day: float, factor: float = 2.0) -> float:
+    """Share of replications whose decisive day is within `factor` of the real one: the
+    probability of the observed change at about the observed tempo."""
+    if days.size == 0:
+        return math.nan
+    return float(np.mean([within_factor(float(d), observed_day, factor) for d in days]))
+
+
 def fall_days(held: np.ndarray) -> np.ndarray:
     """(R,) first day d >= 1 on which `held[:, d]` is true and `held[:, d-1]` false, else inf.
 
@@ -100,14 +109,17 @@ class Scores:
     baseline_hits: int
     baseline_log_loss: float
     mean_p_observed: float
+    mean_p_within_2x: float
 
 
 def score(p_observed: Sequence[float], runs: Sequence[int], model_days: Sequence[float],
-          observed_days: Sequence[float], baseline: Sequence[float]) -> Scores:
-    """The summary of a set of cases (all lists in case order; baseline forecasts 0 or 1)."""
+          observed_days: Sequence[float], baseline: Sequence[float],
+          p_within_2x: Sequence[float] = ()) -> Scores:
+    """The summary of a set of cases (all lists in case order; baseline forecasts 0 or 1;
+    p_within_2x: per case, the share of runs whose decisive day is within 2x, if known)."""
     if not p_observed:
         nan = math.nan
-        return Scores(0, 0, nan, nan, nan, nan, 0, nan, nan)
+        return Scores(0, 0, nan, nan, nan, nan, 0, nan, nan, nan)
     return Scores(
         n=len(p_observed),
         hits=hits(p_observed),
@@ -118,4 +130,5 @@ def score(p_observed: Sequence[float], runs: Sequence[int], model_days: Sequence
         baseline_hits=hits(baseline),
         baseline_log_loss=log_loss(baseline, runs),
         mean_p_observed=float(np.mean(p_observed)),
+        mean_p_within_2x=float(np.mean(p_within_2x)) if len(p_within_2x) else math.nan,
     )
