@@ -173,3 +173,13 @@ def test_bad_flags_and_bad_cases_give_one_line(tmp_path, tiny_path, capsys):
                                 "`observed` (got 0 binary ones)")
     assert main(["history", "--dir", str(tmp_path / "none")]) == 2
     assert "no such folder of history scenarios" in capsys.readouterr().err
+
+
+def test_every_option_of_the_command_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
+    assert "geosim history [--runs N] [--seed S] [--json] [--cases CASE...] [--dir DIR]" in doc
+    for key in ("p_observed", "days_model", "days_observed", "within_2x", "baseline_brier",
+                "08-grozny", "09-debaltseve", "10-mali", "random.Random(11)"):
+        assert key in doc, key

@@ -78,7 +78,7 @@ def _print(report: Any) -> None:
 def _day(x: float) -> str:
     if math.isnan(x):
         return "-"
-    return "never" if math.isinf(x) else f"{x:.0f}"
+    return "never" if math.isinf(x) else f"{x:g}"
 
 
 def _f(x: float) -> str:
