@@ -204,3 +204,14 @@ def test_every_schema_module_is_re_exported_and_small():
         assert hasattr(schema, name), name
     for module in sorted((ROOT / "sim" / "scenario").glob("schema*.py")):
         assert len(module.read_text(encoding="utf-8").splitlines()) < 400, module.name
+
+
+def test_geosim_show_reads_the_campaign_fields(capsys):
+    from sim.cli import main
+
+    assert main(["show", str(CAMPAIGN)]) == 0
+    out = capsys.readouterr().out
+    for text in ("aggression red = 0.1", "red withdraws from town", "red stays out of town",
+                 "red may enter citadel", "all of town, citadel by blue (ever)",
+                 "event pull-back", "profile test_army: Judgement."):
+        assert text in out, text
