@@ -28,6 +28,7 @@ COMMANDS = (
     "compare",
     "sensitivity",
     "play",
+    "history",
 )
 
 
