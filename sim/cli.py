@@ -29,6 +29,7 @@ COMMANDS = (
     "sensitivity",
     "play",
     "serve",
+    "history",
 )
 
 

@@ -44,7 +44,7 @@ BAD_INPUTS = [
       "fighting.)",
       "{f}:81:5: regions.gamma.terain: unknown field 'terain' (did you mean 'terrain'? allowed: "
       "name, lat, lon, country, population, terrain, posture, value, controller, garrisons, "
-      "assets)"]),
+      "assets, depth_km)"]),
     ("duplicate key", [("    terrain: marsh", "    terrain: marsh\n    terrain: open")],
      ["{f}:82:5: regions.gamma.terrain: duplicate key 'terrain' (first at line 81; "
       "allowed: each key once)"]),
@@ -132,7 +132,8 @@ def test_every_problem_is_reported_in_one_pass(write_yaml):
         "allowed: each key once)",
         "{f}:142:7: actors.red.forces.reservoir: unknown field 'reservoir' (did you mean "
         "'reserve'? allowed: reserve, readiness, quality, morale, air_strikes, intelligence, "
-        "entry_regions) (in variant 'big-reserve')",
+        "entry_regions, personnel_basis, cohesion, speed_km_day, supply_days) "
+        "(in variant 'big-reserve')",
     ]
 
 

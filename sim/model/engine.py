@@ -15,7 +15,7 @@ model's state; `air_pool`, `intelligence`, `options`, `support_and_events` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import networkx as nx
@@ -43,6 +43,17 @@ class Sampling:
     design: str = "mc"
     n_total: int | None = None
     samples: np.ndarray | None = None
+
+
+class _StepBuffers(NamedTuple):
+    """Arrays every step writes, allocated once per model."""
+
+    decisions: phases.DecisionArrays
+    loss_today: np.ndarray  # (R, A, G)
+    ground: np.ndarray  # (R, A, G) bool
+    broken: np.ndarray  # (R A G,) flat indices of routed forces
+    new_holder: np.ndarray  # (R, G)
+    walk: np.ndarray  # (R, G) bool
 
 
 class GeoModel(mesa.Model):
@@ -96,11 +107,10 @@ class GeoModel(mesa.Model):
         # Arrays every step writes, allocated once: fresh (R, A, G) arrays each step cost more
         # in page faults than the kernels spend on them.
         shape = (self.R, self.compiled.A, self.compiled.G)
-        self._buffers = {"decisions": phases.decision_arrays(shape, False),
-                         "loss_today": np.zeros(shape), "ground": np.empty(shape, bool),
-                         "broken": np.empty(self.R * shape[1] * shape[2], np.int64),
-                         "new_holder": np.empty(shape[::2], np.int64),
-                         "walk": np.empty(shape[::2], bool)}
+        self._buffers = _StepBuffers(phases.decision_arrays(shape, False), np.zeros(shape),
+                                     np.empty(shape, bool), np.empty(int(np.prod(shape)),
+                                                                     np.int64),
+                                     np.empty(shape[::2], np.int64), np.empty(shape[::2], bool))
 
     def _start(self, params: dict[str, np.ndarray]) -> None:
         """Day 0 from the parameter arrays."""
@@ -109,6 +119,8 @@ class GeoModel(mesa.Model):
         self.stance_uniform = True
         self.air_for = np.zeros((self.R, self.compiled.A))
         self.intel_bonus = np.zeros((self.R, self.compiled.A))
+        # (R, A, G) sorties of the step directed at a region (air_for includes them)
+        self.air_directed = np.zeros((self.R, self.compiled.A, self.compiled.G))
         self.territory0 = territory(self)
 
     def start_from(self, other: GeoModel, rep: int = 0) -> None:
@@ -157,7 +169,7 @@ class GeoModel(mesa.Model):
     def step_inputs(self) -> phases.StepInputs:
         """What phases 3-7 share this step (after support has flowed)."""
         s = self.state
-        loss_today = self._buffers["loss_today"]
+        loss_today = self._buffers.loss_today
         loss_today.fill(0.0)
         return phases.StepInputs(self.stances(), s.readiness * s.quality, self.air_pool(),
                                  self.intelligence(), loss_today)
@@ -213,7 +225,7 @@ class GeoModel(mesa.Model):
         # Every actor agent decides (Mesa's AgentSet, in file order; each uses its own draws).
         self.agents.do("decide", decisions, u)
         attacking = self.targets() != HOLD
-        ground = self._buffers["ground"]
+        ground = self._buffers.ground
         phases.movement(self.state_arrays(), step, self.geometry, self.kconst, self._threat,
                         attacking, ground)
         self.air_strikes(step, decisions.enemy_power, ground)
@@ -237,7 +249,7 @@ class GeoModel(mesa.Model):
         """What outcomes measure: control, territory, strength and losses now."""
         s = self.state
         return {"control": s.control.copy(), "territory": territory(self),
-                "strength": s.strength(), "losses": s.losses.copy()}
+                "strength": s.strength(), "losses": s.losses.copy(), "ever": s.ever.copy()}
 
     def targets(self) -> np.ndarray:
         """(R, A) this step's target region of every actor, or HOLD."""
@@ -257,7 +269,7 @@ class GeoModel(mesa.Model):
         `detail` also keeps every option's attack power and personnel and the defenders'
         personnel (for a wargame's views; the ensemble skips them)."""
         out = (phases.decision_arrays(self.state.F.shape, True) if detail
-               else self._buffers["decisions"])
+               else self._buffers.decisions)
         phases.options(self.state_arrays(), step, self.sampled(), self.geometry, self.kconst,
                        out)
         return out
@@ -266,12 +278,21 @@ class GeoModel(mesa.Model):
 
     def air_strikes(self, step: phases.StepInputs, enemy_power: np.ndarray,
                     ground: np.ndarray) -> None:
-        """Each actor's sorties hit the enemy force nearest its ground (phases.air_strikes;
-        targets from the enemy power assessed at decision time)."""
-        if not (step.air > 0).any():
+        """Sorties directed at a region strike there (phases.directed_strikes); each actor's
+        other sorties hit the enemy force nearest its ground (phases.air_strikes; targets
+        from the enemy power assessed at decision time)."""
+        air = step.air
+        if self.air_directed.any():
+            directed = np.minimum(self.air_directed, np.maximum(air, 0.0)[:, :, None])
+            disabled = np.zeros_like(directed)
+            phases.directed_strikes(self.state_arrays(), step, self.kconst, directed, disabled)
+            if self.log:
+                self.log.directed_strikes(directed[0], disabled[0])
+            air = np.maximum(air - directed.sum(axis=2), 0.0)
+        if not (air > 0).any():
             return
-        phases.air_strikes(self.state_arrays(), step, self.geometry, self.kconst, enemy_power,
-                           ground, step.loss_today)
+        phases.air_strikes(self.state_arrays(), step._replace(air=air), self.geometry,
+                           self.kconst, enemy_power, ground, step.loss_today)
 
     def combat(self, step: phases.StepInputs) -> None:
         """Every actor with a target attacks it, in actor order (phases.battles)."""
@@ -308,7 +329,7 @@ class GeoModel(mesa.Model):
         """Morale moves (phases.morale_phase); broken forces lose rout_desertion of their
         number and the rest retreat with ROUT_COMPOSURE x their baseline morale."""
         s = self.state
-        broken = self._buffers["broken"]
+        broken = self._buffers.broken
         n = phases.morale_phase(self.state_arrays(), step, self.sampled(), self.geometry,
                                 self.kconst, broken)
         if n == 0:
@@ -332,12 +353,12 @@ class GeoModel(mesa.Model):
         """Empty regions pass to the enemy present in them, or to an adjacent enemy that has a
         goal there (walking in); quiet holding fortifies."""
         s = self.state
-        new, walk = self._buffers["new_holder"], self._buffers["walk"]
+        new, walk = self._buffers.new_holder, self._buffers.walk
         phases.control_changes(self.state_arrays(), step, self.geometry, new, walk)
         rr, gg = np.nonzero(new >= 0)
         if rr.size:
             wr, wg = np.nonzero(walk)
-            phases.walk_in(s.F, self.compiled.adj, wr, wg, new[wr, wg],
+            phases.walk_in(s.F, s.morale, self.compiled.adj, wr, wg, new[wr, wg],
                            self.kconst.occupy_share)
             holders = new[rr, gg]
             for a in np.unique(holders):

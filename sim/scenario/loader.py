@@ -1,7 +1,8 @@
 """The edge of the system: YAML files in, validated frozen `Scenario` objects out.
 
 Steps: read YAML keeping positions -> resolve `extends:` (deep merge onto the base file) ->
-apply a variant's dotted-path overrides -> validate with pydantic -> check cross-references.
+apply a variant's dotted-path overrides -> fill actors' profile defaults
+(sim.scenario.profiles) -> validate with pydantic -> check cross-references.
 Every problem from every step is collected and raised together as one ScenarioError whose
 lines read `FILE:LINE:COL: dotted.path: message (got VALUE; allowed ...)`.
 """
@@ -20,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.profiles import resolve_profiles
 from sim.scenario.refs import check_references, field_named, model_at, reference_problems, walk
 from sim.scenario.schema import Fact, Scenario
 from sim.scenario.yamlpos import Located, PathT, Pos, dotted, load_with_positions, shown
@@ -32,7 +34,7 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     variant: str | None
-    sha256: str  # hash of every file read (the file and its `extends:` chain)
+    sha256: str  # hash of every file read (the file, its `extends:` chain, its profiles)
 
 
 def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
@@ -59,6 +61,7 @@ def load(path: str | Path, variant: str | None = None, *, strict: bool = False) 
     located, digest = _read_with_extends(path, seen=())
     if variant is not None:
         located = apply_variant(located, variant)
+    located, digest = resolve_profiles(located, path, digest)  # actors' `profile:` defaults
     scenario = validate(located, strict=strict, check_variants=variant is None)
     return LoadedScenario(scenario, path, variant, digest)
 
