@@ -167,7 +167,7 @@ def turn_two_with_reload_and_restart(room: Class, proc, save: Path, tmp_path: Pa
     assert room.pages["isis"].input_value("#orders") == ORDERS[2]["isis"][0]
     stop(proc, signal.SIGKILL)  # the server dies mid-turn
     port = int(room.base.rsplit(":", 1)[1])
-    proc, keys, _ = start_server(["--resume", str(save), "--minutes", "0",
+    proc, keys, _ = start_server(["--resume", str(save), "--minutes", "12",
                                   "--shadow-runs", "20"], tmp_path, port=port)
     assert keys == room.keys
     for page in room.pages.values():  # the pages reconnect by themselves
@@ -220,7 +220,7 @@ def shoot(room: Class, shots: Path) -> None:
 def test_a_class_of_three_teams_plays_three_turns_in_the_browser(browser, tmp_path):
     save = tmp_path / "class.json"
     proc, keys, base = start_server([str(REFERENCE), "--teams", ",".join(TEAMS), "--turns",
-                                     "3", "--minutes", "0", "--shadow-runs", "20",
+                                     "3", "--minutes", "12", "--shadow-runs", "20",
                                      "--save", str(save)], tmp_path)
     try:
         room = Class(browser, base, keys)
