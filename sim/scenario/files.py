@@ -60,20 +60,32 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
         raise FileRefused("no such file") from None
     except OSError as exc:
         raise FileRefused(_os_reason(exc)) from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(f"not a regular file ({_kind(info.st_mode)}; allowed: a "
-                              "regular file)")
-        if info.st_size > max_bytes:
-            raise FileRefused(_too_large(info.st_size, max_bytes))
-        try:
-            data = handle.read(max_bytes + 1)  # the file may grow after fstat
-        except OSError as exc:
-            raise FileRefused(_os_reason(exc)) from None
+    try:
+        data = _read_regular(fd, max_bytes)
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise FileRefused(_too_large(len(data), max_bytes))
     return decode_utf8(data, display)
+
+
+def _read_regular(fd: int, max_bytes: int) -> bytes:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise FileRefused(f"not a regular file ({_kind(info.st_mode)}; allowed: a regular file)")
+    if info.st_size > max_bytes:
+        raise FileRefused(_too_large(info.st_size, max_bytes))
+    chunks, size = [], 0
+    try:
+        while size <= max_bytes:  # the file may grow after fstat: read one byte past the limit
+            chunk = os.read(fd, max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise FileRefused(_os_reason(exc)) from None
+    return b"".join(chunks)
 
 
 def decode_utf8(data: bytes, display: str) -> str:

@@ -169,6 +169,8 @@ def _refused(value: Any) -> str | None:
     """Why a scalar may not appear in a scenario, or None."""
     if isinstance(value, str):
         return _text_problem(value)
+    if isinstance(value, bytes):  # pydantic would decode them into text, escape codes and all
+        return "binary data is not allowed here (got a !!binary value; allowed: text)"
     # NaN and infinity are left to the schema, which refuses them wherever a number goes.
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     infinite = isinstance(value, float) and math.isinf(value)
