@@ -137,10 +137,10 @@ def render_page(title: str, sections: Sequence[Section | tuple[str, str]],
 
 
 def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a report
-    return path
+    # Whole or not at all, and no temporary file left behind on a full disk (a ResultsError).
+    from sim.experiments.results import write_text_atomic
+
+    return write_text_atomic(path, text)
 
 
 # --------------------------------------------------------------------------------------------
