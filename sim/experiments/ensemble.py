@@ -160,6 +160,10 @@ def execute_batch(task: BatchTask) -> BatchOutput:
 
     ok, failed = results.count_runs(runs)
     if task.out is not None:
+        if task.batch_fn is None:  # the report's per-batch aggregates (sim/experiments/aggregate)
+            from sim.experiments import aggregate
+
+            aggregate.write_part(task.out, task.index, task.scenario, task.days, runs, series)
         results.write_parts(Path(task.out), task.index, runs, series)
         return BatchOutput(task.index, None, {}, time.perf_counter() - t0, ok, failed)
     return BatchOutput(task.index, runs, series, time.perf_counter() - t0, ok, failed)
@@ -494,6 +498,7 @@ def run(plan: RunPlan, backend: Backend, *, out: str | Path | None = None,
         backend = SerialBackend()
     with backend:
         writer = results.ResultsWriter.create(folder, _manifest(plan, loaded, backend, days))
+        results.write_resolved_scenario(folder, loaded.scenario)
         _execute(plan, sc, writer, backend, batch_fn, on_start, on_batch)
     return folder
 
@@ -543,6 +548,11 @@ def _execute(plan: RunPlan, scenario: Any, writer: Any, backend: Backend,
                 if o.runs is None:  # the worker wrote the parts
                     writer.record_batch(o.index, o.ok, o.failed, o.seconds)
                 else:
+                    if batch_fn is None:  # the report's aggregates, before the runs part
+                        from sim.experiments import aggregate
+
+                        aggregate.write_part(writer.path, o.index, scenario, plan.days, o.runs,
+                                             o.series)
                     writer.write_batch(o.index, o.runs, o.series, o.seconds)
                 if on_batch:
                     on_batch(o.ok + o.failed)

@@ -35,6 +35,7 @@ import pandas as pd
 from sim.errors import ResultsError
 
 MANIFEST = "manifest.json"
+RESOLVED_SCENARIO = "scenario.resolved.yaml"
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
@@ -96,6 +97,18 @@ def write_parts(path: Path, index: int, runs: pd.DataFrame,
         folder.mkdir(parents=True, exist_ok=True)
         _write_parquet(folder / part_name(index), df)
     _write_parquet(path / "runs" / part_name(index), runs)
+
+
+def write_resolved_scenario(path: str | Path, scenario: Any) -> Path:
+    """Write the scenario the run used (extends and variant applied) as
+    `scenario.resolved.yaml`, so the report reads what ran, not a file that may have changed.
+    (Added for the report, issue 13; sim.scenario.loader.dump_scenario gives the text.)"""
+    from sim.scenario.loader import dump_scenario
+
+    target = Path(path) / RESOLVED_SCENARIO
+    text = dump_scenario(scenario)
+    _atomic_write_bytes(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return target
 
 
 def count_runs(runs: pd.DataFrame) -> tuple[int, int]:
