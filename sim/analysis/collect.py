@@ -84,3 +84,34 @@ def sample_runs(folder: str | Path, columns: list[str] | None = None,
         return pd.DataFrame(columns=columns) if columns else pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values("rep", kind="stable").reset_index(drop=True) if "rep" in out else out
+
+
+def series_quantiles(agg: agg.Aggregate, name: str,
+                     qs: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
+    """Per recorded day and column of a numeric series, quantiles over the runs (index day,
+    columns (column, q)), read from the series histograms (within aggregate.REL_ERROR)."""
+    cols, hist = agg.series[name]
+    cum = np.cumsum(hist, axis=2)
+    n = cum[:, :, -1:]
+    out = {}
+    for q in qs:
+        idx = np.argmax(cum >= np.maximum(q * n, 1e-9), axis=2)  # first bin reaching q
+        values = agg_values(idx)
+        for c, col in enumerate(cols):
+            out[(col, q)] = values[:, c]
+    frame = pd.DataFrame(out, index=pd.Index(agg.days, name="day"))
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame
+
+
+def agg_values(index: np.ndarray) -> np.ndarray:
+    return agg.series_value(index)
+
+
+def survival(first_change: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Per region, the share of runs whose day-0 controller still holds it (has not yet
+    changed) at each recorded day; "never" (last column) stays censored at the horizon."""
+    counts = first_change.astype(float)
+    total = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    changed_by = np.cumsum(counts[:, :-1], axis=1)  # changed on or before day i
+    return 1.0 - changed_by / total

@@ -240,13 +240,14 @@ def compare(runs_a: pd.DataFrame, runs_b: pd.DataFrame,
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 
-def newcombe(k1: float, n1: int, k2: float, n2: int) -> tuple[float, float, float]:
+def newcombe(k1: float, n1: int, k2: float, n2: int,
+             z: float = Z95) -> tuple[float, float, float]:
     """Newcombe's hybrid score interval for p1 - p2 (independent samples): (diff, lo, hi)."""
     if n1 == 0 or n2 == 0:
         return math.nan, math.nan, math.nan
     p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson(k1, n1)
-    l2, u2 = wilson(k2, n2)
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
     d = p1 - p2
     lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
