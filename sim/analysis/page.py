@@ -8,11 +8,13 @@ rules for paper. The wargame's after-action report uses the same `render_page`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import html
 import itertools
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +83,20 @@ document.addEventListener('input', function (e) {
 """
 
 _ids = itertools.count()
+_figures: contextvars.ContextVar[dict[str, go.Figure] | None] = contextvars.ContextVar(
+    "figures", default=None)
+
+
+@contextlib.contextmanager
+def collecting_figures() -> Iterator[dict[str, go.Figure]]:
+    """Within the block, every named figure given to `figure_html` is also kept (name ->
+    figure), so a report can export exactly the charts it shows."""
+    kept: dict[str, go.Figure] = {}
+    token = _figures.set(kept)
+    try:
+        yield kept
+    finally:
+        _figures.reset(token)
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,9 @@ def esc(value: object) -> str:
 def figure_html(fig: go.Figure, name: str = "") -> str:
     """A figure as a div + script (plotly.js is embedded once by `render_page`); `name`
     (e.g. "outcomes") becomes its data-chart attribute and its export file name."""
+    kept = _figures.get()
+    if kept is not None and name:
+        kept[name] = fig
     body = fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG,
                        default_width="100%")
     return f'<div class="figure" data-chart="{esc(name)}">{body}</div>'

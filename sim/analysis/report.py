@@ -23,6 +23,7 @@ from sim.analysis import scenario_sections as scen
 from sim.analysis.formatting import day, num, pct
 from sim.analysis.page import (
     Section,
+    collecting_figures,
     esc,
     figure_html,
     render_page,
@@ -42,8 +43,9 @@ default_fact_paths = scen.default_fact_paths
 HEADLINE_DRIVERS = 6  # drivers shown per outcome (the collapsed table holds every one)
 
 
-def write_report(results_dir: str | Path) -> Path:
-    """Write `results_dir/report.html` (and `briefing.html`) and return the report's path.
+def write_report(results_dir: str | Path, export: bool = False) -> Path:
+    """Write `results_dir/report.html` (and `briefing.html`) and return the report's path;
+    with `export`, also every chart as `charts/<name>.png` and `.svg` (sim.analysis.export).
 
     Raises:
         ResultsError: the folder is missing or is not a readable results folder.
@@ -55,8 +57,15 @@ def write_report(results_dir: str | Path) -> Path:
     scenario, notes = stored_scenario(folder)
     content = ReportContent.read(folder, manifest, scenario, notes)
     title = scenario.scenario.title if scenario else str(manifest.get("scenario_id", "?"))
-    page = render_page(title, report_sections(content), subtitle=_subtitle(manifest, scenario),
+    with collecting_figures() as figures:
+        sections = report_sections(content)
+    page = render_page(title, sections, subtitle=_subtitle(manifest, scenario),
                        head=content.head())
+    if export:
+        from sim.analysis.export import export_figures
+
+        geo = content.geography.assets_script() if content.geography else ""
+        export_figures(figures, folder / "charts", geo)
     write_atomic(folder / "briefing.html", briefing_page(content, title))
     return write_atomic(folder / "report.html", page)
 

@@ -60,7 +60,7 @@ def relations_section(sc: Scenario) -> Section:
                          "where": esc(x.region or "most threatened"),
                          "condition": esc(compact(x.condition) if x.condition else ""),
                          "source": source_ref(sc, x.source), "id": f"<code>{esc(sid)}</code>"})
-    text = figure_html(charts.relations_network(sc))
+    text = figure_html(charts.relations_network(sc), "relations")
     text += "<h3>Stances</h3>" + (table_html(rels, ["between", "stance", "source", "note"])
                                   if rels else "<p>No relations declared (all neutral).</p>")
     if sups:

@@ -147,7 +147,7 @@ def _shape_state(p: np.ndarray) -> tuple[list[float], list[float]]:
     top_p = p.max(axis=1)
     z = [float(t + 1.5) if tp >= q else 0.5 for t, tp, q in zip(top, top_p, none_p,
                                                                  strict=True)]
-    return z, list(np.round(0.1 + 0.35 * np.maximum(top_p, none_p), 3))  # labels stay legible
+    return z, list(np.round(0.1 + 0.3 * np.maximum(top_p, none_p), 3))  # labels stay legible
 
 
 def _state(p: np.ndarray, ctx: _Context) -> dict[str, list]:
