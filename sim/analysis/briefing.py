@@ -47,14 +47,15 @@ def briefing_page(c: Any, title: str) -> str:
         keep = [i for i, r in enumerate(regions) if r in c.scenario.regions]
         fig = charts.control_map_of(c.agg.days, charts.probabilities_from_counts(counts)[
             :, keep], [regions[i] for i in keep], c.scenario, c.colors, geography=c.geography)
-        fig.update_layout(sliders=[], showlegend=False, title="Most likely controller, last day")
+        fig.layout.sliders = ()
+        fig.update_layout(showlegend=False, title="Most likely controller, last day")
         figs.append(_small(fig, None))
     grid = '<div class="grid">' + "".join(figure_html(f, f"brief-{i}")
                                           for i, f in enumerate(figs)) + "</div>"
     body = (table + grid + "<h2>Key drivers</h2>" + (f"<ul>{''.join(lines)}</ul>" if lines
             else "<p>No fact or event moves an outcome distinguishably from noise.</p>")
             + "<h2>Caveats</h2>" + _caveats(c))
-    html = render_page(title, [Section("briefing", "Briefing", body)], head=PRINT_CSS,
+    html = render_page(title, [Section("briefing", "Briefing", body)], head=PRINT_CSS + c.head(),
                        subtitle=_line(c), contents=False)
     return html.replace("<body>", '<body class="briefing">', 1)
 

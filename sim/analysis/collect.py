@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments import aggregate as agg
+from sim.experiments import aggregate_parts
 from sim.experiments.results import completed_batches, part_name
 
 SAMPLE_RUNS = 20_000
@@ -29,9 +30,9 @@ def collect(folder: str | Path, scenario: Any = None,
     total: agg.Aggregate | None = None
     layout = None
     for index in sorted(completed_batches(folder)):
-        path = agg.part_path(folder, index)
+        path = aggregate_parts.part_path(folder, index)
         if path.is_file():
-            part = agg.read_part(path)
+            part = aggregate_parts.read_part(path)
         else:
             if layout is None:
                 layout = _layout(scenario, manifest or {})

@@ -161,7 +161,7 @@ def execute_batch(task: BatchTask) -> BatchOutput:
     ok, failed = results.count_runs(runs)
     if task.out is not None:
         if task.batch_fn is None:  # the report's per-batch aggregates (sim/experiments/aggregate)
-            from sim.experiments import aggregate
+            from sim.experiments import aggregate_parts as aggregate
 
             aggregate.write_part(task.out, task.index, task.scenario, task.days, runs, series)
         results.write_parts(Path(task.out), task.index, runs, series)
@@ -549,7 +549,7 @@ def _execute(plan: RunPlan, scenario: Any, writer: Any, backend: Backend,
                     writer.record_batch(o.index, o.ok, o.failed, o.seconds)
                 else:
                     if batch_fn is None:  # the report's aggregates, before the runs part
-                        from sim.experiments import aggregate
+                        from sim.experiments import aggregate_parts as aggregate
 
                         aggregate.write_part(writer.path, o.index, scenario, plan.days, o.runs,
                                              o.series)
