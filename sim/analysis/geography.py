@@ -125,7 +125,8 @@ def _rings_in(points: np.ndarray, parts: list[int],
     counter-clockwise ones holes (the shapefile convention)."""
     import shapely
 
-    outer, holes = [], []
+    outer: list[Any] = []
+    holes: list[Any] = []
     for a, b in zip(parts, [*parts[1:], len(points)], strict=True):
         ring = points[a:b]
         if len(ring) < 4 or ring[:, 0].max() < bounds[0] or ring[:, 0].min() > bounds[2] \
