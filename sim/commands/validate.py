@@ -7,6 +7,7 @@ and the exit status is 2; valid files still get their summary line.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sim.errors import ScenarioError
 from sim.scenario.loader import load
@@ -54,4 +55,4 @@ def _colour_warnings(path: str, scenario: object) -> None:
     for a, b, diff in near_duplicates(own):
         print(f"{path}: warning: actors {a} ({own[a]}) and {b} ({own[b]}) have near-identical "
               f"colours (difference {diff:.0f}, below 20); reports use a colour-blind-safe "
-              "palette by default")
+              "palette by default", file=sys.stderr)
