@@ -77,8 +77,13 @@ def run(args: argparse.Namespace) -> int:
                           on_stage=lambda s: err.print(s))
     out = stdout_console()
     out.print(f"global method: {describe_method(res)}")
+    from sim.experiments.sensitivity_stats import noise_warnings
+
+    warnings = noise_warnings(res.tornado, res.indices, list(res.outcomes))
     for oid in res.outcomes:
         out.print(ranking_table(res, oid))
+        if oid in warnings:
+            out.print(f"[bold yellow]{warnings[oid]}[/bold yellow]", highlight=False)
     out.print("[bold]PRIM scenario discovery[/bold] (over each outcome's 12 facts with the "
               "largest global index; the box on the peeling trajectory with coverage >= 50% "
               "and at most 3 facts that has the highest density)")
@@ -103,16 +108,18 @@ def describe_method(res: Any) -> str:
 
 
 def _rows(res: Any, oid: str) -> list[dict[str, Any]]:
-    """Facts of one outcome: top by swing and top by global index, sorted by |swing|."""
+    """Facts of one outcome in one ranking: by |swing| when the sweep ran (facts whose swing
+    interval excludes 0 first), else by global index; `rank` is the row's place in it."""
     t = res.tornado[res.tornado["outcome"] == oid].set_index("fact")
-    g = res.indices[res.indices["outcome"] == oid].reset_index(drop=True)
-    g_rank = {f: i + 1 for i, f in enumerate(g["fact"])}
-    g = g.set_index("fact")
-    keep = list(dict.fromkeys([*t.index[:TOP], *g.index[:TOP]]))
-    rows = [{"fact": f, "t": t.loc[f] if f in t.index else None, "g": g.loc[f],
-             "rank": g_rank[f]} for f in keep]
-    rows.sort(key=lambda r: -abs(r["t"]["swing"]) if r["t"] is not None else r["rank"])
-    return rows
+    g = res.indices[res.indices["outcome"] == oid].set_index("fact")
+    if len(t):
+        real = (t["swing_lo"] > 0) | (t["swing_hi"] < 0)
+        order = t.assign(_real=real, _size=t["swing"].abs()).sort_values(
+            ["_real", "_size"], ascending=[False, False], kind="stable").index[:TOP]
+    else:
+        order = g.sort_values("index", ascending=False, kind="stable").index[:TOP]
+    return [{"fact": f, "t": t.loc[f] if f in t.index else None, "g": g.loc[f], "rank": i + 1}
+            for i, f in enumerate(order)]
 
 
 def ranking_table(res: Any, oid: str) -> Any:

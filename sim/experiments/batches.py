@@ -99,6 +99,10 @@ def execute_batch(task: BatchTask) -> BatchOutput:
     runs = mark_non_finite(runs, series)
     ok, failed = results.count_runs(runs)
     if task.out is not None:
+        if task.batch_fn is None:  # the report's per-batch aggregates (sim/experiments/aggregate)
+            from sim.experiments import aggregate_parts as aggregate
+
+            aggregate.write_part(task.out, task.index, task.scenario, task.days, runs, series)
         sums = results.write_parts(Path(task.out), task.index, runs, series)
         return BatchOutput(task.index, None, {}, time.perf_counter() - t0, ok, failed, sums)
     return BatchOutput(task.index, runs, series, time.perf_counter() - t0, ok, failed)

@@ -139,6 +139,7 @@ def run(plan: RunPlan, backend: Backend, *, out: str | Path | None = None,
         backend = SerialBackend()
     with backend:
         writer = results.ResultsWriter.create(folder, _manifest(plan, loaded, backend, days))
+        results.write_resolved_scenario(folder, loaded.scenario)
         _execute(plan, sc, writer, backend, batch_fn, on_start, on_batch)
     return folder
 
@@ -202,6 +203,11 @@ def _execute(plan: RunPlan, scenario: Any, writer: Any, backend: Backend,
                 if o.runs is None:  # the worker wrote the parts
                     writer.record_batch(o.index, o.ok, o.failed, o.seconds, o.checksums)
                 else:
+                    if batch_fn is None:  # the report's aggregates, before the runs part
+                        from sim.experiments import aggregate_parts as aggregate
+
+                        aggregate.write_part(writer.path, o.index, scenario, plan.days, o.runs,
+                                             o.series)
                     writer.write_batch(o.index, o.runs, o.series, o.seconds)
                 if on_batch:
                     on_batch(o.ok + o.failed)

@@ -49,6 +49,7 @@ __all__ = ["MANIFEST", "Results", "ResultsReader", "ResultsWriteError", "Results
            "completed_batches", "count_runs", "default_dir", "load_results", "part_name",
            "read_manifest", "utc_now", "write_parts", "write_text_atomic"]
 
+RESOLVED_SCENARIO = "scenario.resolved.yaml"
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -147,6 +148,18 @@ def write_parts(path: Path, index: int, runs: pd.DataFrame,
         sums[f"series/{name}/{part_name(index)}"] = _write_parquet(folder / part_name(index), df)
     sums[f"runs/{part_name(index)}"] = _write_parquet(path / "runs" / part_name(index), runs)
     return sums
+
+
+def write_resolved_scenario(path: str | Path, scenario: Any) -> Path:
+    """Write the scenario the run used (extends and variant applied) as
+    `scenario.resolved.yaml`, so the report reads what ran, not a file that may have changed.
+    (Added for the report, issue 13; sim.scenario.loader.dump_scenario gives the text.)"""
+    from sim.scenario.loader import dump_scenario
+
+    target = Path(path) / RESOLVED_SCENARIO
+    text = dump_scenario(scenario)
+    write_text_atomic(target, text)
+    return target
 
 
 def count_runs(runs: pd.DataFrame) -> tuple[int, int]:
