@@ -12,6 +12,7 @@ this path", which the loader needs to word its messages.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from difflib import get_close_matches
 from types import UnionType
@@ -67,7 +68,23 @@ def check_references(sc: Scenario) -> list[tuple[PathT, str]]:
     problems += _support_parties(sc)
     problems += _goal_indices(sc)
     problems += _cut_goal_links(sc)
+    problems += _calendar(sc)
     return problems
+
+
+def days_in_calendar(as_of: dt.date) -> int:
+    """Days from `as_of` to 9999-12-31, the last date that dates (and the narrative) handle."""
+    return (dt.date.max - as_of).days
+
+
+def _calendar(sc: Scenario) -> list[tuple[PathT, str]]:
+    meta = sc.scenario
+    room = days_in_calendar(meta.as_of)
+    if meta.horizon_days <= room:
+        return []
+    return [(("scenario", "horizon_days"), f"as_of {meta.as_of} plus {meta.horizon_days} days "
+             f"ends after 9999-12-31, the last date the calendar holds (allowed at most {room} "
+             "days from this as_of)")]
 
 
 def reference_problems(data: Any) -> list[tuple[PathT, str]]:
