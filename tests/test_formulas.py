@@ -460,6 +460,8 @@ def test_morale_update_known_values():
     assert _morale(0.5, lost=250.0, present=750.0) == pytest.approx(0.253)
     # isolation: H/O = e^2 -> 0.6 - 0.01 x 2 x (1 - 0.6) = 0.592
     assert _morale(0.6, enemy=100.0 * math.e**2, own=100.0) == pytest.approx(0.592)
+    # scaled by 1 - baseline, not 1 - morale: 0.3 + 0.03 x 0.5 - 0.01 x 2 x (1 - 0.8) = 0.311
+    assert _morale(0.3, m0=0.8, enemy=100.0 * math.e**2, own=100.0) == pytest.approx(0.311)
     # momentum 0.5 -> + 0.01 x 0.5
     assert _morale(0.6, momentum=0.5) == pytest.approx(0.605)
     # a seven-day step relaxes 0.21 of the way: 0.2 + 0.21 x 0.4 = 0.284

@@ -355,6 +355,20 @@ def test_strike_kills_are_capped_by_personnel_and_need_enemies():
     assert s.F[0, RED, 2] == 0.0 and s.losses[0, RED] == 100.0
 
 
+def test_strike_on_enemies_gone_since_the_assessment_hits_nobody():
+    w = world(stances=stance_matrix(alliance=()))  # green neutral, in the target region
+    s = w.state
+    s.F[0, GREEN, 2] = 300.0
+    w.step.air[0, BLUE] = 10.0
+    ground = no_ground()
+    ground[BLUE, :2] = True
+    power = np.zeros((A, G))
+    power[BLUE, 2] = 500.0  # red was there at decision time; it has left since
+    before = copy_of(s)
+    strike(w, power, ground)
+    assert_same(before, s)
+
+
 # ---------------------------------------------------------------- control (phase 7)
 
 
@@ -802,8 +816,19 @@ def run_control(w, x):
     return new, walk
 
 
+def run_economy(w, x):
+    s = w.state  # funds and the economy's inputs borrowed from arrays of the right shapes
+    funds, strength = s.losses / 100.0, s.strength0
+    phases.economy(funds, s.reserve, strength, w.step.intel, s.morale0 * 500.0,
+                   w.step.readiness_quality * 30.0, 7.0)
+    out = np.empty(s.reserve.shape)
+    phases.territory(s.control, w.sampled.value, out)
+    return funds, out
+
+
 KERNELS = {"options": run_options, "choose": run_choose, "movement": run_movement,
-           "air_strikes": run_air, "battles": run_battles, "control+fortify": run_control}
+           "air_strikes": run_air, "battles": run_battles, "control+fortify": run_control,
+           "economy+territory": run_economy}
 
 
 @pytest.mark.parametrize("per_replication_stances", [False, True])
