@@ -6,7 +6,7 @@ the kernels read (`KernelConstants`), built with the fitted combat constants
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -65,8 +65,8 @@ class KernelConstants(NamedTuple):
     # win probability
     win_intercept: float
     ratio_slope: float
-    posture_effect: np.ndarray
-    terrain_effect: np.ndarray
+    posture_effect: tuple[float, float, float]  # tuples, not arrays: no reference counting
+    terrain_effect: tuple[float, float, float, float, float, float, float]
     river_effect: float
     air_coef: float
     surprise_coef: float
@@ -126,8 +126,8 @@ def kernel_constants(model: ModelConstants, combat: CombatConstants,
         morale_neutral=combat.morale_neutral, morale_weight=combat.morale_weight,
         morale_floor=combat.morale_floor,
         win_intercept=combat.win_intercept, ratio_slope=combat.ratio_slope,
-        posture_effect=np.asarray(combat.posture_effect, np.float64),
-        terrain_effect=np.asarray(combat.terrain_effect, np.float64),
+        posture_effect=_floats(combat.posture_effect, 3),
+        terrain_effect=_floats(combat.terrain_effect, 7),
         river_effect=combat.river_effect, air_coef=combat.air_coef,
         surprise_coef=combat.surprise_coef,
         log_att_loss_base=log_att_loss_base, att_loss_exp=combat.att_loss_exp,
@@ -158,6 +158,12 @@ def kernel_constants(model: ModelConstants, combat: CombatConstants,
         rout_threshold=model.rout_threshold, rout_desertion=model.rout_desertion,
         fortify_days=float(model.fortify_days), fortress_days=float(model.fortress_days),
     )
+
+
+def _floats(values: tuple[float, ...], n: int) -> Any:
+    """A tuple of n floats (numba indexes a homogeneous tuple at run time)."""
+    assert len(values) == n, f"expected {n} values, got {len(values)}"
+    return tuple(float(v) for v in values)
 
 
 @kernel

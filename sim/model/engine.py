@@ -15,7 +15,7 @@ model's state; `air_pool`, `intelligence`, `options`, `support_and_events` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import networkx as nx
@@ -43,6 +43,17 @@ class Sampling:
     design: str = "mc"
     n_total: int | None = None
     samples: np.ndarray | None = None
+
+
+class _StepBuffers(NamedTuple):
+    """Arrays every step writes, allocated once per model."""
+
+    decisions: phases.DecisionArrays
+    loss_today: np.ndarray  # (R, A, G)
+    ground: np.ndarray  # (R, A, G) bool
+    broken: np.ndarray  # (R A G,) flat indices of routed forces
+    new_holder: np.ndarray  # (R, G)
+    walk: np.ndarray  # (R, G) bool
 
 
 class GeoModel(mesa.Model):
@@ -93,6 +104,13 @@ class GeoModel(mesa.Model):
         self.snapshots: dict[int, dict[str, np.ndarray]] = {}
         self._snapshot_days = snapshot_days(self.compiled.outcomes, self.horizon)
         self._threat: np.ndarray | None = None  # assessed at the last decision phase
+        # Arrays every step writes, allocated once: fresh (R, A, G) arrays each step cost more
+        # in page faults than the kernels spend on them.
+        shape = (self.R, self.compiled.A, self.compiled.G)
+        self._buffers = _StepBuffers(phases.decision_arrays(shape, False), np.zeros(shape),
+                                     np.empty(shape, bool), np.empty(int(np.prod(shape)),
+                                                                     np.int64),
+                                     np.empty(shape[::2], np.int64), np.empty(shape[::2], bool))
 
     def _start(self, params: dict[str, np.ndarray]) -> None:
         """Day 0 from the parameter arrays."""
@@ -149,8 +167,10 @@ class GeoModel(mesa.Model):
     def step_inputs(self) -> phases.StepInputs:
         """What phases 3-7 share this step (after support has flowed)."""
         s = self.state
+        loss_today = self._buffers.loss_today
+        loss_today.fill(0.0)
         return phases.StepInputs(self.stances(), s.readiness * s.quality, self.air_pool(),
-                                 self.intelligence(), np.zeros_like(s.F))
+                                 self.intelligence(), loss_today)
 
     def air_pool(self) -> np.ndarray:
         """(R, A) sorties this step: own capacity plus supported sorties."""
@@ -203,7 +223,7 @@ class GeoModel(mesa.Model):
         # Every actor agent decides (Mesa's AgentSet, in file order; each uses its own draws).
         self.agents.do("decide", decisions, u)
         attacking = self.targets() != HOLD
-        ground = np.empty(s.F.shape, bool)
+        ground = self._buffers.ground
         phases.movement(self.state_arrays(), step, self.geometry, self.kconst, self._threat,
                         attacking, ground)
         self.air_strikes(step, decisions.enemy_power, ground)
@@ -246,7 +266,8 @@ class GeoModel(mesa.Model):
         """Every actor's threat, legal attacks and their P(win) and utility (phases.options).
         `detail` also keeps every option's attack power and personnel and the defenders'
         personnel (for a wargame's views; the ensemble skips them)."""
-        out = phases.decision_arrays(self.state.F.shape, detail)
+        out = (phases.decision_arrays(self.state.F.shape, True) if detail
+               else self._buffers.decisions)
         phases.options(self.state_arrays(), step, self.sampled(), self.geometry, self.kconst,
                        out)
         return out
@@ -297,7 +318,7 @@ class GeoModel(mesa.Model):
         """Morale moves (phases.morale_phase); broken forces lose rout_desertion of their
         number and the rest retreat with ROUT_COMPOSURE x their baseline morale."""
         s = self.state
-        broken = np.empty(s.F.size, np.int64)
+        broken = self._buffers.broken
         n = phases.morale_phase(self.state_arrays(), step, self.sampled(), self.geometry,
                                 self.kconst, broken)
         if n == 0:
@@ -321,8 +342,7 @@ class GeoModel(mesa.Model):
         """Empty regions pass to the enemy present in them, or to an adjacent enemy that has a
         goal there (walking in); quiet holding fortifies."""
         s = self.state
-        new = np.empty(s.control.shape, np.int64)
-        walk = np.empty(s.control.shape, bool)
+        new, walk = self._buffers.new_holder, self._buffers.walk
         phases.control_changes(self.state_arrays(), step, self.geometry, new, walk)
         rr, gg = np.nonzero(new >= 0)
         if rr.size:

@@ -20,6 +20,9 @@ from numba import njit
 # compile it; nogil: a kernel does not hold up other threads (dask's worker threads);
 # error_model="numpy": no zero-division checks inside loops (every division is guarded).
 kernel = njit(cache=True, nogil=True, error_model="numpy")
+# Formulas and the kernels' helpers are inlined into their callers at numba's IR level: a call
+# per cell would otherwise copy the constants and count references to every array passed.
+inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 # Stance codes, in sim.scenario.schema.Stance order (checked in sim/model/compile.py).
 ALLIANCE, COOPERATION, NEUTRALITY, RIVALRY, WAR = 0, 1, 2, 3, 4
@@ -28,19 +31,19 @@ TINY_POWER = 1e-9  # keeps log(power) finite when a side has no power left (far 
 LARGEST_FLOAT = 1.7976931348623157e308
 
 
-@kernel
+@inline
 def friendly(stance: int) -> bool:
     """Friendly relation: the same actor (stored as alliance), alliance or cooperation."""
     return stance in (ALLIANCE, COOPERATION)
 
 
-@kernel
+@inline
 def clip_unit(x: float) -> float:
     """x clipped to [-1, 1] (the range of air superiority and surprise)."""
     return min(max(x, -1.0), 1.0)
 
 
-@kernel
+@inline
 def combat_power(personnel: float, readiness_quality: float, morale: float, k) -> float:
     """P = N r q m(M), m(M) = max(m_min, 1 + w_M (M - M_0)); never negative.
 
@@ -54,25 +57,25 @@ def combat_power(personnel: float, readiness_quality: float, morale: float, k) -
     return power if power > 0.0 else 0.0
 
 
-@kernel
+@inline
 def log_power(power: float) -> float:
     """ln(max(P, 0) + 1e-9): a side with no power left loses almost surely, finitely."""
     return np.log(max(power, 0.0) + TINY_POWER)
 
 
-@kernel
+@inline
 def air_superiority(own_sorties: float, enemy_sorties: float, reference: float) -> float:
     """S_air = (s_own - s_enemy) / (s_own + s_enemy + s_ref), in [-1, 1] (assumption)."""
     return (own_sorties - enemy_sorties) / (own_sorties + enemy_sorties + reference)
 
 
-@kernel
+@inline
 def surprise(own_intel: float, best_enemy_intel: float) -> float:
     """S = (iota_own - max(0, max_enemy iota)) / 2: an intelligence edge buys surprise."""
     return 0.5 * (own_intel - best_enemy_intel)
 
 
-@kernel
+@inline
 def attacker_win_probability(log_att: float, log_def: float, posture: int, terrain: int,
                              river_crossing: bool, air: float, surprise_term: float,
                              k) -> float:
@@ -88,7 +91,7 @@ def attacker_win_probability(log_att: float, log_def: float, posture: int, terra
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-@kernel
+@inline
 def attacker_loss_share(log_att: float, log_def: float, attacker_won: bool, noise: float,
                         k) -> float:
     """s_a = min(s_max, beta_a (Pd/Pa)^e_a L_a^[lost] exp(sigma_a z)): share lost per day.
@@ -101,7 +104,7 @@ def attacker_loss_share(log_att: float, log_def: float, attacker_won: bool, nois
                       + k.att_loss_sigma * noise, k.log_max_daily_loss_share))
 
 
-@kernel
+@inline
 def defender_loss_share(log_att: float, log_def: float, attacker_won: bool, noise: float,
                         k) -> float:
     """s_d = min(s_max, beta_d (Pa/Pd)^e_d L_d^[won] exp(sigma_d z_d)) (see attacker's)."""
@@ -110,20 +113,20 @@ def defender_loss_share(log_att: float, log_def: float, attacker_won: bool, nois
                       + k.def_loss_sigma * noise, k.log_max_daily_loss_share))
 
 
-@kernel
+@inline
 def defender_noise(attacker_noise: float, own_noise: float, k) -> float:
     """z_d = rho z_a + sqrt(1 - rho^2) z: the fitted correlation of the two sides' losses."""
     return k.loss_noise_corr * attacker_noise + k.loss_noise_complement * own_noise
 
 
-@kernel
+@inline
 def daily_loss(share: float, personnel: float) -> float:
     """loss = min(s N, N): persons lost in one day of battle, never more than are there."""
     present = max(personnel, 0.0)
     return min(share * present, present)
 
 
-@kernel
+@inline
 def advances(attacker_won: bool, power_left: float, defender_power_left: float, k) -> bool:
     """A winner takes the region only if P_att_left >= advance_ratio x P_def_left.
 
@@ -132,7 +135,7 @@ def advances(attacker_won: bool, power_left: float, defender_power_left: float, 
     return attacker_won and power_left >= k.advance_ratio * defender_power_left
 
 
-@kernel
+@inline
 def momentum_after(momentum: float, result: float) -> float:
     """mu' = 0.7 mu + 0.3 x result (+1 a victory, -1 a defeat): recent battles (assumption)."""
     return MOMENTUM_KEEP * momentum + MOMENTUM_WEIGHT * result
@@ -143,7 +146,7 @@ MOMENTUM_WEIGHT = 0.3
 MOMENTUM_MORALE = 0.01  # daily morale drift per unit of momentum
 
 
-@kernel
+@inline
 def failed_attack_loss(log_att: float, log_def: float, personnel: float, k) -> float:
     """E[share of the attacking force lost in one failed day] = s_a(z = 0) exp(sigma_a^2 / 2).
 
@@ -155,21 +158,21 @@ def failed_attack_loss(log_att: float, log_def: float, personnel: float, k) -> f
     return daily_loss(share, personnel) * k.loss_mean_factor / personnel
 
 
-@kernel
+@inline
 def take_chance(p_win: float, attack_power: float, enemy_power: float, k) -> float:
     """take = p min(1, A / (advance_ratio E))^2 (p where E = 0): winning is not advancing."""
     superiority = attack_power / (k.advance_ratio * enemy_power) if enemy_power > 0.0 else 1.0
     return p_win * min(superiority, 1.0) ** 2
 
 
-@kernel
+@inline
 def target_value(goal: float, value: float, mean_value: float, enemy_share: float,
                  k) -> float:
     """V = goal + w_opp value / mean value + sum_X hostility_X share of X present."""
     return goal + k.opportunity_weight * value / mean_value + enemy_share
 
 
-@kernel
+@inline
 def tolerance_left(tolerance: float, lost_share: float) -> float:
     """max(tol - losses / strength0, 0.02): how much more loss the actor accepts."""
     return max(tolerance - lost_share, MIN_TOLERANCE_LEFT)
@@ -178,54 +181,54 @@ def tolerance_left(tolerance: float, lost_share: float) -> float:
 MIN_TOLERANCE_LEFT = 0.02
 
 
-@kernel
+@inline
 def attack_utility(take: float, value: float, expected_loss: float, tol_left: float,
                    k) -> float:
     """U_attack = take V - lambda E[loss share] / tolerance left (bounded rationality)."""
     return take * value - k.loss_aversion * expected_loss / tol_left
 
 
-@kernel
+@inline
 def hold_utility(aggression: float, k) -> float:
     """U_hold = u_hold (1 - aggression)."""
     return k.hold_utility * (1.0 - aggression)
 
 
-@kernel
-def logit_pick(utility, legal, hold: float, beta: float, u: float) -> int:
+@inline
+def logit_pick(utility, legal, r: int, hold: float, beta: float, u: float) -> int:
     """One draw of McFadden's conditional logit over the legal targets and holding.
 
     P(i) = exp(beta U_i) / sum_j exp(beta U_j) over legal i and HOLD; the pick inverts the
     cumulative weights at the uniform u (the first option whose cumulative weight reaches
-    u x total). Returns the region index or HOLD.
+    u x total). utility, legal: (R, G), row r is this choice's. Returns the region or HOLD.
     """
-    regions = utility.shape[0]
+    regions = utility.shape[1]
     top = hold * beta
     for g in range(regions):
-        if legal[g] and utility[g] * beta > top:
-            top = utility[g] * beta
+        if legal[r, g] and utility[r, g] * beta > top:
+            top = utility[r, g] * beta
     total = 0.0
     for g in range(regions):
-        if legal[g]:
-            total += np.exp(utility[g] * beta - top)
+        if legal[r, g]:
+            total += np.exp(utility[r, g] * beta - top)
     cut = u * (total + np.exp(hold * beta - top))
     cumulative = 0.0
     for g in range(regions):
-        if legal[g]:
-            cumulative += np.exp(utility[g] * beta - top)
+        if legal[r, g]:
+            cumulative += np.exp(utility[r, g] * beta - top)
         if not cumulative < cut:
             return g
     return HOLD
 
 
-@kernel
+@inline
 def mixed_morale(morale: float, personnel: float, incoming_morale_mass: float,
                  incoming: float) -> float:
     """M' = (M F + sum_i M_i f_i) / (F + sum_i f_i): morale mixes by headcount."""
     return (morale * personnel + incoming_morale_mass) / (personnel + incoming)
 
 
-@kernel
+@inline
 def morale_update(morale: float, baseline: float, lost_today: float, present: float,
                   enemy_near: float, own_near: float, momentum: float, k) -> float:
     """M' = clip(M + rho_d (M0 - M) - lambda L/(F + L) - kappa_d (1 - M0) ln max(1, H/O)
@@ -245,7 +248,7 @@ def morale_update(morale: float, baseline: float, lost_today: float, present: fl
     return min(max(m, 0.0), 1.0)
 
 
-@kernel
+@inline
 def routs(morale: float, present: float, k) -> bool:
     """A force breaks when M < rout_threshold and it has personnel."""
     return morale < k.rout_threshold and present > 0.0
@@ -257,13 +260,13 @@ CALL_OFF_SHARE = 0.5  # an attack under this x min_attack_personnel is called of
 MAX_LOSS_DAYS = 3  # battle losses scale with min(step_days, 3)
 
 
-@kernel
+@inline
 def region_loss_shock(value: float, total_value: float, k) -> float:
     """Morale the previous holder loses everywhere: shock x value_g / sum of values."""
     return k.region_loss_shock * (value / total_value)
 
 
-@kernel
+@inline
 def strike_kills(sorties: float, intel: float, kills_per_sortie: float) -> float:
     """kills = s x kills_per_sortie x (0.5 + iota): personnel disabled by a strike.
 
@@ -273,26 +276,26 @@ def strike_kills(sorties: float, intel: float, kills_per_sortie: float) -> float
     return sorties * kills_per_sortie * (0.5 + intel)
 
 
-@kernel
+@inline
 def funds_after(funds: float, income: float, upkeep: float, strength: float,
                 days: float) -> float:
     """funds' = funds + d (income - upkeep strength / 10^6) [USD million; upkeep in USD]."""
     return funds + days * (income - upkeep * strength / 1e6)
 
 
-@kernel
+@inline
 def recruits(funds: float, per_day: float, days: float) -> float:
     """d x recruitment_per_day while funds' > 0, else 0: no money, no new fighters."""
     return days * per_day if funds > 0 else 0.0
 
 
-@kernel
+@inline
 def troops_arriving(amount: float, sent: float, ramp_days: float, days: float) -> float:
     """clip(min(amount / ramp x d, amount - sent), 0): a commitment delivered evenly."""
     return max(min(amount / ramp_days * days, amount - sent), 0.0)
 
 
-@kernel
+@inline
 def posture_after(posture: int, held_days: float, k) -> int:
     """Holders fortify: prepared after fortify_days, fortified after fortress_days, never
     falling while held."""

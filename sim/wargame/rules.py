@@ -260,7 +260,7 @@ def _send_troops(m: GameModel, a: int, b: int, n: float) -> None:
     held = s.control[0] == b
     if not held.any():
         raise OrdersError(f"{m.compiled.actor_ids[b]} holds no region to send troops to")
-    threat = m.options(m.step_inputs()).threat[0, b]
+    threat = m.options(m.step_inputs(), detail=True).threat[0, b]
     dest = int(np.where(held, threat + 1e-9, -1.0).argmax())
     s.reserve[0, a] = max(have - n, 0.0)
     _mix_in(m, a, dest, min(n, have), float(s.morale0[0, a]))

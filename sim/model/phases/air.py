@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.formulas import WAR, kernel, strike_kills
+from sim.model.formulas import WAR, inline, kernel, strike_kills
 from sim.model.phases.common import stance_row, strike_region
 
 
@@ -23,7 +23,7 @@ def air_strikes(state, step, geo, k, enemy_power, ground, loss_today):  # pragma
             active = active or step.air[r, a] > 0.0
         if not active:
             continue
-        _reach_of_ground(state, geo, ground, r, near)
+        _reach_of_ground(state.F, ground, geo.nb_ptr, geo.nb_idx, r, near)
         row = stance_row(step.stances, r)
         for a in range(A):
             if not step.air[r, a] > 0.0:
@@ -40,17 +40,18 @@ def air_strikes(state, step, geo, k, enemy_power, ground, loss_today):  # pragma
             for b in range(A):
                 at_war[b] = step.stances[row, a, b] == WAR
             kills = strike_kills(step.air[r, a], step.intel[r, a], k.kills_per_sortie_step)
-            strike_region(state, loss_today, r, target, kills, at_war)
+            strike_region(state.F, state.losses, loss_today, r, target, kills, at_war)
 
 
-@kernel
-def _reach_of_ground(state, geo, ground, r, near):  # pragma: no cover
+@inline
+def _reach_of_ground(F, ground, nb_ptr, nb_idx, r, near):  # pragma: no cover
     """near[a, g]: g is within one link of a region a holds (or a friend does) or where a
-    has forces; fixed before the first strike of the step."""
-    A, G = state.F.shape[1], state.F.shape[2]
+    has forces; fixed before the first strike of the step. (Arrays, not containers: it runs
+    per replication.)"""
+    A, G = F.shape[1], F.shape[2]
     near[:] = False
     for a in range(A):
         for h in range(G):
-            if ground[r, a, h] or state.F[r, a, h] > 0.0:
-                for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
-                    near[a, geo.nb_idx[j]] = True
+            if ground[r, a, h] or F[r, a, h] > 0.0:
+                for j in range(nb_ptr[h], nb_ptr[h + 1]):
+                    near[a, nb_idx[j]] = True

@@ -17,6 +17,7 @@ from sim.model.formulas import (
     daily_loss,
     defender_loss_share,
     defender_noise,
+    inline,
     kernel,
     log_power,
     momentum_after,
@@ -53,13 +54,13 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
         for a in range(A):
             h = targets[r, a]
             if h >= 0:
-                _battle(state, step, sampled, geo, k, draws, records, work, r, a, h)
+                _battle(state, step, sampled, geo, k, draws, records, work, (r, a, h))
 
 
-@kernel
-def _battle(state, step, sampled, geo, k, draws, records, work, r, a,
-            h):  # pragma: no cover
-    """Actor a's attack on region h in replication r (see battles)."""
+@inline
+def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma: no cover
+    """Actor a's attack on region h in replication r, who = (r, a, h) (see battles)."""
+    r, a, h = who
     att_pers = _commit(state, geo, k, r, a, h, work)
     if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
         return
@@ -98,7 +99,7 @@ def _battle(state, step, sampled, geo, k, draws, records, work, r, a,
         _advance(state, step, sampled, geo, k, records, r, a, h, work.committed)
 
 
-@kernel
+@inline
 def _commit(state, geo, k, r, a, h, work):  # pragma: no cover
     """committed[g] = commit_share x a's personnel in each g of h's reach; returns the sum."""
     committed = work.committed
@@ -114,7 +115,7 @@ def _commit(state, geo, k, r, a, h, work):  # pragma: no cover
     return att_pers
 
 
-@kernel
+@inline
 def _sides(state, step, k, r, a, h, work):  # pragma: no cover
     """(attack power, defending personnel, defending power, enemy sorties, best enemy
     intelligence); the attack's morale is the headcount mean of its origins' (sums[2])."""
@@ -143,7 +144,7 @@ def _sides(state, step, k, r, a, h, work):  # pragma: no cover
     return att_pow, def_pers, def_pow, enemy_air, enemy_intel
 
 
-@kernel
+@inline
 def _river_crossing(state, geo, r, a, h):  # pragma: no cover
     """Every origin where a has forces reaches h across a river (forces in h: no)."""
     any_origin = False
@@ -155,7 +156,7 @@ def _river_crossing(state, geo, r, a, h):  # pragma: no cover
     return any_origin and not any_dry
 
 
-@kernel
+@inline
 def _attacker_losses(state, r, a, att_pers, att_loss, committed,
                      loss_today):  # pragma: no cover
     """Spread the attacker's loss over its origins by what each committed; returns the
@@ -172,7 +173,7 @@ def _attacker_losses(state, r, a, att_pers, att_loss, committed,
     return lost_total
 
 
-@kernel
+@inline
 def _defender_losses(state, r, h, def_pers, def_loss, def_by, loss_today):  # pragma: no cover
     """Spread the defenders' loss over them by headcount; returns the total lost."""
     lost_total = 0.0
@@ -186,7 +187,7 @@ def _defender_losses(state, r, h, def_pers, def_loss, def_by, loss_today):  # pr
     return lost_total
 
 
-@kernel
+@inline
 def _morale_after_battle(state, step, k, r, a, h, won, advance,
                          committed):  # pragma: no cover
     """Momentum (formulas.momentum_after) for the attacker, and for its enemies when it won;
@@ -207,7 +208,7 @@ def _morale_after_battle(state, step, k, r, a, h, won, advance,
     clip_morale_row(state.morale, r)
 
 
-@kernel
+@inline
 def _advance(state, step, sampled, geo, k, records, r, a, h, committed):  # pragma: no cover
     """The winner takes h: enemies there retreat, the committed survivors from the other
     origins move in, and h changes hands."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sim.model.formulas import WAR, friendly, kernel, mixed_morale
+from sim.model.formulas import WAR, friendly, inline, kernel, mixed_morale
+
+# Kernels hand replications to their helpers in blocks: a call costs a reference count on
+# every array of the containers it takes (~1 us), which per replication would add a fifth to
+# a step; a block's working arrays still fit in cache.
+BLOCK = 16
 
 
-@kernel
+@inline
 def partners(stances, row, codes_friendly, out, count):  # pragma: no cover
     """For every actor b, the actors a related to b: out[b, :count[b]].
 
@@ -22,13 +27,13 @@ def partners(stances, row, codes_friendly, out, count):  # pragma: no cover
         count[b] = n
 
 
-@kernel
+@inline
 def stance_row(stances, r):  # pragma: no cover
     """The stance row replication r reads (row 0 when every replication has the same)."""
     return r if stances.shape[0] > 1 else 0
 
 
-@kernel
+@inline
 def clip_morale_row(morale, r):  # pragma: no cover
     """Clip replication r's morale to [0, 1] (after a battle's or a region's shocks)."""
     actors, regions = morale.shape[1], morale.shape[2]
@@ -37,7 +42,7 @@ def clip_morale_row(morale, r):  # pragma: no cover
             morale[r, a, g] = min(max(morale[r, a, g], 0.0), 1.0)
 
 
-@kernel
+@inline
 def retreat_destination(state, stances, adj, b, r, h):  # pragma: no cover
     """Where actor b's force in region h of replication r falls back: the neighbouring
     region held by b or a friend where b has most forces (first on ties), or -1 (none: the
@@ -56,7 +61,7 @@ def retreat_destination(state, stances, adj, b, r, h):  # pragma: no cover
     return best
 
 
-@kernel
+@inline
 def retreat_one(state, stances, adj, b, r, h):  # pragma: no cover
     """Actor b's force in region h of replication r retreats to its destination, bringing
     its morale (mixed in by headcount); with nowhere to go it is lost."""
@@ -73,22 +78,22 @@ def retreat_one(state, stances, adj, b, r, h):  # pragma: no cover
         state.F[r, b, best] = f + moving
 
 
-@kernel
-def strike_region(state, loss_today, r, region, kills, targets):  # pragma: no cover
+@inline
+def strike_region(F, losses, loss_today, r, region, kills, targets):  # pragma: no cover
     """Spread `kills` over the actors with targets[b] in `region` by headcount, each loss at
     most the personnel present; count them in losses and today's losses."""
     total = 0.0
-    for b in range(state.F.shape[1]):
+    for b in range(F.shape[1]):
         if targets[b]:
-            total += state.F[r, b, region]
+            total += F[r, b, region]
     if not total > 0.0:
         return
-    for b in range(state.F.shape[1]):
+    for b in range(F.shape[1]):
         if targets[b]:
-            present = state.F[r, b, region]
+            present = F[r, b, region]
             lost = min(kills * (present / total), present)
-            state.F[r, b, region] -= lost
-            state.losses[r, b] += lost
+            F[r, b, region] -= lost
+            losses[r, b] += lost
             loss_today[r, b, region] += lost
 
 
@@ -96,4 +101,4 @@ def strike_region(state, loss_today, r, region, kills, targets):  # pragma: no c
 def strike_region_batch(state, loss_today, rows, region, kills, targets):  # pragma: no cover
     """strike_region in each replication rows[i] with kills[i] (an event's air strike)."""
     for i in range(rows.shape[0]):
-        strike_region(state, loss_today, rows[i], region, kills[i], targets)
+        strike_region(state.F, state.losses, loss_today, rows[i], region, kills[i], targets)

@@ -3,11 +3,11 @@ fortification."""
 
 from __future__ import annotations
 
-from sim.model.formulas import WAR, friendly, kernel, posture_after, region_loss_shock
+from sim.model.formulas import WAR, friendly, inline, kernel, posture_after, region_loss_shock
 from sim.model.phases.common import clip_morale_row, stance_row
 
 
-@kernel
+@inline
 def change_hands(state, sampled, k, r, g, holder):  # pragma: no cover
     """Region g of replication r passes to `holder` (battles, walk-ins, handovers): a hasty
     defence, held_days 0, `ever` set; the previous holder's morale drops everywhere by
@@ -73,7 +73,7 @@ def control_changes(state, step, geo, new_holder, walk):  # pragma: no cover
             new_holder[r, g] = best
 
 
-@kernel
+@inline
 def _walker(state, step, geo, r, g, row, holder):  # pragma: no cover
     """The holder's enemy with a goal on g and most personnel next to it, or -1."""
     best = -1

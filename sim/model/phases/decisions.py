@@ -14,6 +14,7 @@ from sim.model.formulas import (
     combat_power,
     failed_attack_loss,
     hold_utility,
+    inline,
     kernel,
     log_power,
     logit_pick,
@@ -22,19 +23,24 @@ from sim.model.formulas import (
     target_value,
     tolerance_left,
 )
-from sim.model.phases.common import partners, stance_row
+from sim.model.phases.common import BLOCK, partners, stance_row
 
 
 class _Scratch(NamedTuple):
-    """One replication's working arrays (A, G) / (A,) / (A, A), reused for every r."""
+    """Working arrays for a block of BLOCK replications, reused block after block."""
 
-    enemy_power: np.ndarray  # power of each actor's enemies in each region
+    enemy_power: np.ndarray  # (BLOCK, A, G) power of each actor's enemies in each region
     enemy_pers: np.ndarray  # their personnel
     reach_power: np.ndarray  # each actor's power in each region's reach
     reach_pers: np.ndarray  # its personnel
-    strength: np.ndarray  # each actor's strength (regions + reserve)
-    enemies: np.ndarray  # enemies[b, :n_enemies[b]]: the actors at war with b
-    n_enemies: np.ndarray
+    strength: np.ndarray  # (BLOCK, A) each actor's strength (regions + reserve)
+    mean_value: np.ndarray  # (BLOCK,) mean strategic value of the regions
+    possible: np.ndarray  # (BLOCK, A) bool: the actor can attack somewhere
+    air_sup: np.ndarray  # (BLOCK, A) its air superiority
+    edge: np.ndarray  # (BLOCK, A) its surprise
+    tol_left: np.ndarray  # (BLOCK, A) its casualty tolerance left
+    enemies: np.ndarray  # (A, A) enemies[b, :n_enemies[b]]: the actors at war with b
+    n_enemies: np.ndarray  # (A,)
 
 
 @kernel
@@ -47,131 +53,155 @@ def options(state, step, sampled, geo, k, out):  # pragma: no cover
     Legal: enemies in g or an enemy holds it, commit x a's personnel in g's reach >=
     min_attack_personnel, attack power >= min_power_ratio x E, a's losses within its
     tolerance. Writes `out` (DecisionArrays); the detail arrays only when they have R rows.
-    Per replication, work stays in (A, G) scratch arrays (memory bandwidth is the limit).
+    Replications go in blocks of BLOCK whose working arrays stay in cache.
     """
     R, A, G = state.F.shape
-    scratch = _Scratch(np.empty((A, G)), np.empty((A, G)), np.empty((A, G)),
-                       np.empty((A, G)), np.empty(A), np.empty((A, A), np.int64),
-                       np.empty(A, np.int64))
+    n = min(BLOCK, R)
+    scratch = _Scratch(np.empty((n, A, G)), np.empty((n, A, G)), np.empty((n, A, G)),
+                       np.empty((n, A, G)), np.empty((n, A)), np.empty(n),
+                       np.empty((n, A), np.bool_), np.empty((n, A)), np.empty((n, A)),
+                       np.empty((n, A)), np.empty((A, A), np.int64), np.empty(A, np.int64))
     if step.stances.shape[0] == 1:
         partners(step.stances, 0, False, scratch.enemies, scratch.n_enemies)
-    for r in range(R):
+    for start in range(0, R, BLOCK):
+        stop = min(start + BLOCK, R)
+        _forces(state, step, sampled, geo, k, start, stop, scratch)
+        _evaluate(state, step, sampled, geo, k, out, start, stop, scratch)
+        _attacks(state, step, sampled, geo, k, out, start, stop, scratch)
+
+
+@kernel
+def _forces(state, step, sampled, geo, k, start, stop, scratch):  # pragma: no cover
+    """Per replication of the block: enemy power and personnel in each region, own power
+    and personnel in each reach, strengths, the mean region value."""
+    A, G = state.F.shape[1], state.F.shape[2]
+    enemies, n_enemies = scratch.enemies, scratch.n_enemies
+    for r in range(start, stop):
+        i = r - start
         if step.stances.shape[0] > 1:
-            partners(step.stances, r, False, scratch.enemies, scratch.n_enemies)
-        _forces(state, step, geo, k, r, scratch)
+            partners(step.stances, r, False, enemies, n_enemies)
+        enemy_power, enemy_pers = scratch.enemy_power[i], scratch.enemy_pers[i]
+        reach_power, reach_pers = scratch.reach_power[i], scratch.reach_pers[i]
+        enemy_power[:] = 0.0
+        enemy_pers[:] = 0.0
+        reach_power[:] = 0.0
+        reach_pers[:] = 0.0
+        for b in range(A):
+            total = 0.0
+            for h in range(G):
+                f = state.F[r, b, h]
+                total += f
+                if f > 0.0:
+                    p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h], k)
+                    for e in range(n_enemies[b]):
+                        enemy_power[enemies[b, e], h] += p
+                        enemy_pers[enemies[b, e], h] += f
+                    for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
+                        reach_power[b, geo.nb_idx[j]] += p
+                        reach_pers[b, geo.nb_idx[j]] += f
+            scratch.strength[i, b] = total + state.reserve[r, b]
         mean_value = 0.0
         for g in range(G):
             mean_value += sampled.value[r, g]
-        mean_value /= G
-        for a in range(A):
-            _actor_options(state, step, sampled, geo, k, out, r, a, scratch, mean_value)
+        scratch.mean_value[i] = mean_value / G
 
 
 @kernel
-def _forces(state, step, geo, k, r, scratch):  # pragma: no cover
-    """Enemy power and personnel in each region, own power and personnel in each reach."""
-    A, G = state.F.shape[1], state.F.shape[2]
-    enemy_power, enemy_pers = scratch.enemy_power, scratch.enemy_pers
-    reach_power, reach_pers = scratch.reach_power, scratch.reach_pers
-    enemies, n_enemies, strength = scratch.enemies, scratch.n_enemies, scratch.strength
-    enemy_power[:] = 0.0
-    enemy_pers[:] = 0.0
-    reach_power[:] = 0.0
-    reach_pers[:] = 0.0
-    for b in range(A):
-        total = 0.0
-        for h in range(G):
-            f = state.F[r, b, h]
-            total += f
-            if f > 0.0:
-                p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h], k)
-                for i in range(n_enemies[b]):
-                    enemy_power[enemies[b, i], h] += p
-                    enemy_pers[enemies[b, i], h] += f
-                for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
-                    reach_power[b, geo.nb_idx[j]] += p
-                    reach_pers[b, geo.nb_idx[j]] += f
-        strength[b] = total + state.reserve[r, b]
-
-
-@kernel
-def _actor_options(state, step, sampled, geo, k, out, r, a, scratch,
-                   mean_value):  # pragma: no cover
-    """Actor a's threat, legal attacks, their P(win) and utility in replication r."""
+def _evaluate(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma: no cover
+    """Per replication of the block and actor: threat, hold utility, the detail arrays, and
+    whether it can attack at all (then its air superiority, surprise and tolerance left go to
+    scratch for _attacks); actors that cannot attack get no legal option."""
     G = state.F.shape[2]
-    enemy_power, enemy_pers = scratch.enemy_power, scratch.enemy_pers
-    reach_power, reach_pers, strength = scratch.reach_power, scratch.reach_pers, \
-        scratch.strength
-    threat, legal = out.threat[r, a], out.legal[r, a]
-    p_win, utility = out.p_win[r, a], out.utility[r, a]
-    out.hold_utility[r, a] = hold_utility(sampled.aggression[r, a], k)
-    most = 0.0
-    for g in range(G):
-        threat[g] = 0.0
-        most = max(most, reach_pers[a, g])
-    for h in range(G):
-        e = enemy_power[a, h]
-        out.enemy_power[r, a, h] = e
-        if e > 0.0:
-            for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
-                threat[geo.nb_idx[j]] += e
-    if out.att_power.shape[0] == state.F.shape[0]:
-        for g in range(G):
-            out.att_power[r, a, g] = reach_power[a, g] * k.commit_share
-            out.att_personnel[r, a, g] = reach_pers[a, g] * k.commit_share
-            out.def_personnel[r, a, g] = enemy_pers[a, g]
-    lost_share = (state.losses[r, a] / state.strength0[r, a] if state.strength0[r, a] > 0
-                  else 0.0)
-    tolerance = sampled.casualty_tolerance[r, a]
-    if not (lost_share < tolerance and most * k.commit_share >= k.min_attack_personnel):
-        for g in range(G):  # no attack possible anywhere
-            legal[g] = False
-            p_win[g] = 0.0
-            utility[g] = 0.0
-        return
-    enemy_air, edge = _enemy_air_and_surprise(step, r, a)
-    air_sup = air_superiority(step.air[r, a], enemy_air, k.air_reference)
-    tol_left = tolerance_left(tolerance, lost_share)
-    row = stance_row(step.stances, r)
-    for g in range(G):
-        ap = reach_power[a, g] * k.commit_share
-        af = reach_pers[a, g] * k.commit_share
-        e = enemy_power[a, g]
-        ok = af >= k.min_attack_personnel and ap >= k.min_power_ratio * e
-        if ok and not e > 0.0:
-            holder = state.control[r, g]
-            ok = holder >= 0 and step.stances[row, holder, a] == WAR  # held by an enemy
-        legal[g] = ok
-        if not ok:
-            p_win[g] = 0.0
-            utility[g] = 0.0
-            continue
-        enemy_share = 0.0
-        for b in range(state.F.shape[1]):
-            w = geo.hostility_goal[a, b]
-            if w != 0.0:
-                enemy_share += w * (state.F[r, b, g] / max(strength[b], 1.0))
-        val = target_value(geo.goals[a, g], sampled.value[r, g], mean_value, enemy_share, k)
-        log_ap, log_e = log_power(ap), log_power(e)
-        p = attacker_win_probability(log_ap, log_e, state.posture[r, g], geo.terrain[g], False,
-                                     air_sup, edge, k)
-        p_win[g] = p
-        utility[g] = attack_utility(take_chance(p, ap, e, k), val,
-                                    failed_attack_loss(log_ap, log_e, af, k), tol_left, k)
+    for r in range(start, stop):
+        i = r - start
+        enemy_power, reach_pers = scratch.enemy_power[i], scratch.reach_pers[i]
+        for a in range(state.F.shape[1]):
+            threat = out.threat[r, a]
+            out.hold_utility[r, a] = hold_utility(sampled.aggression[r, a], k)
+            most = 0.0
+            for g in range(G):
+                threat[g] = 0.0
+                most = max(most, reach_pers[a, g])
+            for h in range(G):
+                e = enemy_power[a, h]
+                out.enemy_power[r, a, h] = e
+                if e > 0.0:
+                    for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
+                        threat[geo.nb_idx[j]] += e
+            if out.att_power.shape[0] == state.F.shape[0]:
+                for g in range(G):
+                    out.att_power[r, a, g] = scratch.reach_power[i, a, g] * k.commit_share
+                    out.att_personnel[r, a, g] = reach_pers[a, g] * k.commit_share
+                    out.def_personnel[r, a, g] = scratch.enemy_pers[i, a, g]
+            lost = (state.losses[r, a] / state.strength0[r, a] if state.strength0[r, a] > 0
+                    else 0.0)
+            tolerance = sampled.casualty_tolerance[r, a]
+            possible = lost < tolerance and most * k.commit_share >= k.min_attack_personnel
+            scratch.possible[i, a] = possible
+            if not possible:
+                for g in range(G):
+                    out.legal[r, a, g] = False
+                    out.p_win[r, a, g] = 0.0
+                    out.utility[r, a, g] = 0.0
+                continue
+            enemy_air, edge = _enemy_air_and_surprise(step.stances, step.air, step.intel, r, a)
+            scratch.air_sup[i, a] = air_superiority(step.air[r, a], enemy_air, k.air_reference)
+            scratch.edge[i, a] = edge
+            scratch.tol_left[i, a] = tolerance_left(tolerance, lost)
 
 
 @kernel
-def _enemy_air_and_surprise(step, r, a):  # pragma: no cover
+def _attacks(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma: no cover
+    """Legality, P(win) and utility of every attack of the actors that can attack."""
+    G = state.F.shape[2]
+    for r in range(start, stop):
+        i = r - start
+        row = stance_row(step.stances, r)
+        for a in range(state.F.shape[1]):
+            if not scratch.possible[i, a]:
+                continue
+            for g in range(G):
+                ap = scratch.reach_power[i, a, g] * k.commit_share
+                af = scratch.reach_pers[i, a, g] * k.commit_share
+                e = scratch.enemy_power[i, a, g]
+                ok = af >= k.min_attack_personnel and ap >= k.min_power_ratio * e
+                if ok and not e > 0.0:
+                    holder = state.control[r, g]
+                    ok = holder >= 0 and step.stances[row, holder, a] == WAR  # held by an enemy
+                out.legal[r, a, g] = ok
+                if not ok:
+                    out.p_win[r, a, g] = 0.0
+                    out.utility[r, a, g] = 0.0
+                    continue
+                enemy_share = 0.0
+                for b in range(state.F.shape[1]):
+                    w = geo.hostility_goal[a, b]
+                    if w != 0.0:
+                        enemy_share += w * (state.F[r, b, g] / max(scratch.strength[i, b], 1.0))
+                val = target_value(geo.goals[a, g], sampled.value[r, g], scratch.mean_value[i],
+                                   enemy_share, k)
+                log_ap, log_e = log_power(ap), log_power(e)
+                p = attacker_win_probability(log_ap, log_e, state.posture[r, g], geo.terrain[g],
+                                             False, scratch.air_sup[i, a], scratch.edge[i, a], k)
+                out.p_win[r, a, g] = p
+                out.utility[r, a, g] = attack_utility(
+                    take_chance(p, ap, e, k), val, failed_attack_loss(log_ap, log_e, af, k),
+                    scratch.tol_left[i, a], k)
+
+
+@inline
+def _enemy_air_and_surprise(stances, air, intel, r, a):  # pragma: no cover
     """(enemy sorties, surprise) of actor a: the sum of its enemies' air and its
-    intelligence edge over the best-informed enemy (formulas.surprise)."""
-    row = stance_row(step.stances, r)
+    intelligence edge over the best-informed enemy (formulas.surprise). Takes arrays, not
+    containers: it runs per (replication, actor)."""
+    row = stance_row(stances, r)
     enemy_air = 0.0
     enemy_intel = 0.0
-    for b in range(step.stances.shape[1]):
-        if step.stances[row, a, b] == WAR:
-            enemy_air += step.air[r, b]
-            enemy_intel = max(enemy_intel, step.intel[r, b])
-    return enemy_air, surprise(step.intel[r, a], enemy_intel)
+    for b in range(stances.shape[1]):
+        if stances[row, a, b] == WAR:
+            enemy_air += air[r, b]
+            enemy_intel = max(enemy_intel, intel[r, b])
+    return enemy_air, surprise(intel[r, a], enemy_intel)
 
 
 @kernel
@@ -179,4 +209,4 @@ def choose(utility, legal, hold, beta, u, out):  # pragma: no cover
     """One actor's logit choice in every replication (formulas.logit_pick): utility, legal
     (R, G); hold, beta, u, out (R,). Writes the chosen region, or HOLD."""
     for r in range(utility.shape[0]):
-        out[r] = logit_pick(utility[r], legal[r], hold[r], beta[r], u[r])
+        out[r] = logit_pick(utility, legal, r, hold[r], beta[r], u[r])

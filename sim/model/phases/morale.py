@@ -13,7 +13,7 @@ from sim.model.formulas import (
     recruits,
     routs,
 )
-from sim.model.phases.common import partners
+from sim.model.phases.common import BLOCK, partners
 
 
 @kernel
@@ -21,26 +21,35 @@ def morale_phase(state, step, sampled, geo, k, broken):  # pragma: no cover
     """Phase 6: remnants under REMNANT persons are lost; every cell's morale follows
     formulas.morale_update with H = aggression-weighted enemy power and O = own and friends'
     power in the cell's reach. The forces that rout (formulas.routs) are written to `broken`
-    as flat indices (r A + a) G + g in C order; returns how many."""
+    as flat indices (r A + a) G + g in C order; returns how many. Replications go in blocks
+    (common.BLOCK)."""
     R, A, G = state.F.shape
-    n_broken = 0
-    enemy_near = np.empty((A, G))
-    own_near = np.empty((A, G))
+    n = min(BLOCK, R)
+    near = np.empty((2, n, A, G))  # enemies' (x aggression) and friends' power near
     relations = np.empty((2, A, A), np.int64)  # enemies, friends lists
     counts = np.empty((2, A), np.int64)
     if step.stances.shape[0] == 1:
         partners(step.stances, 0, False, relations[0], counts[0])
         partners(step.stances, 0, True, relations[1], counts[1])
-    for r in range(R):
-        if step.stances.shape[0] > 1:
-            partners(step.stances, r, False, relations[0], counts[0])
-            partners(step.stances, r, True, relations[1], counts[1])
-        _power_near(state, step, sampled, geo, k, r, relations, counts, enemy_near, own_near)
+    n_broken = 0
+    for start in range(0, R, BLOCK):
+        stop = min(start + BLOCK, R)
+        _power_near(state, step, sampled, geo, k, start, stop, relations, counts, near)
+        n_broken = _update(state, step, k, start, stop, near, broken, n_broken)
+    return n_broken
+
+
+@kernel
+def _update(state, step, k, start, stop, near, broken, n_broken):  # pragma: no cover
+    """formulas.morale_update of every cell of the block; broken forces listed."""
+    A, G = state.F.shape[1], state.F.shape[2]
+    for r in range(start, stop):
+        i = r - start
         for a in range(A):
             for g in range(G):
                 m = morale_update(state.morale[r, a, g], state.morale0[r, a],
-                                  step.loss_today[r, a, g], state.F[r, a, g], enemy_near[a, g],
-                                  own_near[a, g], state.momentum[r, a], k)
+                                  step.loss_today[r, a, g], state.F[r, a, g], near[0, i, a, g],
+                                  near[1, i, a, g], state.momentum[r, a], k)
                 state.morale[r, a, g] = m
                 if routs(m, state.F[r, a, g], k):
                     broken[n_broken] = (r * A + a) * G + g
@@ -49,30 +58,35 @@ def morale_phase(state, step, sampled, geo, k, broken):  # pragma: no cover
 
 
 @kernel
-def _power_near(state, step, sampled, geo, k, r, relations, counts, enemy_near,
-                own_near):  # pragma: no cover
+def _power_near(state, step, sampled, geo, k, start, stop, relations, counts,
+                near):  # pragma: no cover
     """Remove remnants; sum each actor's enemies' (x aggression) and friends' power over
-    each region's reach."""
+    each region's reach, per replication of the block."""
     A, G = state.F.shape[1], state.F.shape[2]
-    enemy_near[:] = 0.0
-    own_near[:] = 0.0
-    for b in range(A):
-        lost = 0.0
-        for h in range(G):
-            f = state.F[r, b, h]
-            if f < REMNANT:
-                lost += f
-                state.F[r, b, h] = 0.0
-                continue
-            p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h], k)
-            pe = p * sampled.aggression[r, b]
-            for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
-                g = geo.nb_idx[j]
-                for i in range(counts[0, b]):
-                    enemy_near[relations[0, b, i], g] += pe
-                for i in range(counts[1, b]):
-                    own_near[relations[1, b, i], g] += p
-        state.losses[r, b] += lost
+    for r in range(start, stop):
+        if step.stances.shape[0] > 1:
+            partners(step.stances, r, False, relations[0], counts[0])
+            partners(step.stances, r, True, relations[1], counts[1])
+        enemy_near, own_near = near[0, r - start], near[1, r - start]
+        enemy_near[:] = 0.0
+        own_near[:] = 0.0
+        for b in range(A):
+            lost = 0.0
+            for h in range(G):
+                f = state.F[r, b, h]
+                if f < REMNANT:
+                    lost += f
+                    state.F[r, b, h] = 0.0
+                    continue
+                p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h], k)
+                pe = p * sampled.aggression[r, b]
+                for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
+                    g = geo.nb_idx[j]
+                    for e in range(counts[0, b]):
+                        enemy_near[relations[0, b, e], g] += pe
+                    for e in range(counts[1, b]):
+                        own_near[relations[1, b, e], g] += p
+            state.losses[r, b] += lost
 
 
 @kernel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.formulas import ALLIANCE, friendly, kernel, mixed_morale
+from sim.model.formulas import ALLIANCE, friendly, inline, kernel, mixed_morale
 from sim.model.phases.common import retreat_destination, stance_row
 
 
@@ -31,7 +31,7 @@ def movement(state, step, geo, k, threat, attacking, ground):  # pragma: no cove
             _redeploy(state, k, threat, r, a, weight, total_weight, can_enter)
 
 
-@kernel
+@inline
 def _front_weights(state, step, geo, threat, ground, r, a, weight):  # pragma: no cover
     """Actor a's front weights (threat x (1 + goal) where it may reinforce), their total,
     and whether one of its entry regions is friendly ground; fills ground[r, a]."""
@@ -56,7 +56,7 @@ def _front_weights(state, step, geo, threat, ground, r, a, weight):  # pragma: n
     return total, can_enter
 
 
-@kernel
+@inline
 def _redeploy(state, k, threat, r, a, weight, total_weight, can_enter):  # pragma: no cover
     """Move actor a's rear forces and entering reserve to its front (see movement)."""
     G = state.F.shape[2]
