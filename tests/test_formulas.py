@@ -380,8 +380,9 @@ def test_target_value_tolerance_and_utilities_known_values():
 
 
 def _pick(utility, legal, hold, beta, u):
-    return f.logit_pick(np.asarray(utility, np.float64), np.asarray(legal, np.bool_), hold,
-                        beta, u)
+    """logit_pick of one choice (row 0 of one-row arrays)."""
+    return f.logit_pick(np.asarray([utility], np.float64), np.asarray([legal], np.bool_), 0,
+                        hold, beta, u)
 
 
 def test_logit_pick_holds_when_nothing_is_legal():

@@ -671,7 +671,7 @@ def test_choose_is_logit_pick_per_replication():
     legal[:20] = False
     out = np.empty(R, np.int64)
     phases.choose(utility, legal, hold, beta, u, out)
-    assert out.tolist() == [f.logit_pick(utility[r], legal[r], hold[r], beta[r], u[r])
+    assert out.tolist() == [f.logit_pick(utility, legal, r, hold[r], beta[r], u[r])
                             for r in range(R)]
     assert (out[:20] == f.HOLD).all()
     chosen = out >= 0
