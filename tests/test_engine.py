@@ -109,7 +109,7 @@ def test_narrative_is_reproducible_and_dated(front):
 
 
 def test_single_run_matches_the_ensemble_replication(front, batch):
-    one = run_single(front, seed=11, days=25, rep=17)
+    one = run_single(front, seed=11, days=25, draw=17)
     row = batch.runs[batch.runs.rep == 17].iloc[0]
     for oid, v in one.outcomes.items():
         assert row[f"out:{oid}"] == pytest.approx(v)

@@ -42,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted results folder")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--draw", type=int, metavar="K",
+                   help="with --runs 1: replay replication K of an ensemble with this seed "
+                        "(its sampled facts and dice) instead of every fact at its value")
     p.set_defaults(handler=run)
 
 
@@ -52,6 +55,10 @@ def _check_flags(args: argparse.Namespace) -> None:
     check_at_least("--days", args.days, 1)
     check_at_least("--batch-size", args.batch_size, 1)
     check_at_least("--series-every", args.series_every, 1)
+    check_at_least("--draw", args.draw, 0)
+    if args.draw is not None and args.runs != 1:
+        raise UsageError(f"--draw replays one replication: use it with --runs 1 "
+                         f"(got --runs {args.runs})")
     if args.resume is None and args.file is None:
         raise UsageError("geosim run: give a scenario FILE (or --resume DIR)")
     if args.file is not None and not Path(args.file).is_file():
@@ -127,7 +134,7 @@ def _single(scenario: Any, args: argparse.Namespace) -> int:
     """--runs 1: one replication, told as dated lines plus the final state."""
     from sim.model.engine import run_single
 
-    single = run_single(scenario, args.seed, args.days)
+    single = run_single(scenario, args.seed, args.days, draw=args.draw)
     text = single.text() if hasattr(single, "text") else "\n".join(map(str, single.lines))
     print(text)
     return 0

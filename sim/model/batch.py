@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import narrative
-from sim.model.compile import Compiled
+from sim.model.compile import Compiled, compile_scenario
 from sim.model.constants import DEFAULT, ModelConstants
 from sim.model.outcomes import measure_outcomes, territory
 from sim.scenario.schema import Scenario
@@ -92,6 +92,12 @@ def runs_table(model: GeoModel) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def central_samples(scenario: Scenario, n: int = 1) -> np.ndarray:
+    """(n, facts) every uncertain fact at its reported `value` (single runs, wargames)."""
+    uncertain = compile_scenario(scenario).uncertain
+    return np.tile(np.array([u.fact.value for u in uncertain], np.float64), (n, 1))
+
+
 @dataclass
 class SingleRun:
     """One replication told as a story, with its final state."""
@@ -105,11 +111,14 @@ class SingleRun:
         return "\n".join(self.lines)
 
 
-def run_single(scenario: Scenario, seed: int, days: int | None = None, rep: int = 0) -> SingleRun:
-    """Replication `rep` of `seed` told day by day (the same as rep `rep` of an ensemble)."""
-    from sim.model.engine import GeoModel
+def run_single(scenario: Scenario, seed: int, days: int | None = None,
+               draw: int | None = None) -> SingleRun:
+    """One run told day by day: every fact at its `value` with replication 0's dice, or,
+    with `draw` K, replication K of an ensemble with `seed` (its sampled facts and dice)."""
+    from sim.model.engine import GeoModel, Sampling
 
-    model = GeoModel(scenario, [rep], seed, days, narrate=True)
+    sampling = Sampling() if draw is not None else Sampling(samples=central_samples(scenario))
+    model = GeoModel(scenario, [draw or 0], seed, days, sampling, narrate=True)
     model.run()
     assert model.log is not None
     s = model.state

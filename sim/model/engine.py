@@ -119,6 +119,8 @@ class GeoModel(mesa.Model):
         self.stance_uniform = True
         self.air_for = np.zeros((self.R, self.compiled.A))
         self.intel_bonus = np.zeros((self.R, self.compiled.A))
+        # (R, A, G) sorties of the step directed at a region (air_for includes them)
+        self.air_directed = np.zeros((self.R, self.compiled.A, self.compiled.G))
         self.territory0 = territory(self)
 
     def start_from(self, other: GeoModel, rep: int = 0) -> None:
@@ -247,7 +249,7 @@ class GeoModel(mesa.Model):
         """What outcomes measure: control, territory, strength and losses now."""
         s = self.state
         return {"control": s.control.copy(), "territory": territory(self),
-                "strength": s.strength(), "losses": s.losses.copy()}
+                "strength": s.strength(), "losses": s.losses.copy(), "ever": s.ever.copy()}
 
     def targets(self) -> np.ndarray:
         """(R, A) this step's target region of every actor, or HOLD."""
@@ -276,12 +278,21 @@ class GeoModel(mesa.Model):
 
     def air_strikes(self, step: phases.StepInputs, enemy_power: np.ndarray,
                     ground: np.ndarray) -> None:
-        """Each actor's sorties hit the enemy force nearest its ground (phases.air_strikes;
-        targets from the enemy power assessed at decision time)."""
-        if not (step.air > 0).any():
+        """Sorties directed at a region strike there (phases.directed_strikes); each actor's
+        other sorties hit the enemy force nearest its ground (phases.air_strikes; targets
+        from the enemy power assessed at decision time)."""
+        air = step.air
+        if self.air_directed.any():
+            directed = np.minimum(self.air_directed, np.maximum(air, 0.0)[:, :, None])
+            disabled = np.zeros_like(directed)
+            phases.directed_strikes(self.state_arrays(), step, self.kconst, directed, disabled)
+            if self.log:
+                self.log.directed_strikes(directed[0], disabled[0])
+            air = np.maximum(air - directed.sum(axis=2), 0.0)
+        if not (air > 0).any():
             return
-        phases.air_strikes(self.state_arrays(), step, self.geometry, self.kconst, enemy_power,
-                           ground, step.loss_today)
+        phases.air_strikes(self.state_arrays(), step._replace(air=air), self.geometry,
+                           self.kconst, enemy_power, ground, step.loss_today)
 
     def combat(self, step: phases.StepInputs) -> None:
         """Every actor with a target attacks it, in actor order (phases.battles)."""
@@ -347,7 +358,7 @@ class GeoModel(mesa.Model):
         rr, gg = np.nonzero(new >= 0)
         if rr.size:
             wr, wg = np.nonzero(walk)
-            phases.walk_in(s.F, self.compiled.adj, wr, wg, new[wr, wg],
+            phases.walk_in(s.F, s.morale, self.compiled.adj, wr, wg, new[wr, wg],
                            self.kconst.occupy_share)
             holders = new[rr, gg]
             for a in np.unique(holders):

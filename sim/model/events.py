@@ -14,7 +14,7 @@ from sim.model.compile import SUPPORT_CODES, CSupport
 from sim.model.conditions import holds
 from sim.model.phases import strike_region_batch
 from sim.model.sampling import Purpose, uniforms
-from sim.model.vectorised import strike_kills, troops_arriving
+from sim.model.vectorised import mixed_morale, strike_kills, troops_arriving
 from sim.scenario.schema import SupportKind
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def flow_support(model: GeoModel) -> None:
     s = model.state
     model.air_for[:] = 0.0
     model.intel_bonus[:] = 0.0
+    model.air_directed[:] = 0.0
     for j, sup in enumerate(model.compiled.supports):
         active = np.full(model.R, sup.start <= s.day <= sup.end)
         if sup.condition is not None and active.any():
@@ -40,7 +41,10 @@ def flow_support(model: GeoModel) -> None:
         if sup.kind == _TROOPS:
             _deliver_troops(model, j, sup, np.where(active, amount, 0.0))
         elif sup.kind == _AIR:
-            model.air_for[:, sup.receiver] += np.where(active, amount, 0.0)
+            sorties = np.where(active, amount, 0.0)
+            model.air_for[:, sup.receiver] += sorties
+            if sup.region >= 0:  # flown against the receiver's enemies in that region
+                model.air_directed[:, sup.receiver, sup.region] += sorties
         elif sup.kind == _INTEL:
             model.intel_bonus[:, sup.receiver] += np.where(active, amount, 0.0)
         else:
@@ -59,10 +63,25 @@ def _deliver_troops(model: GeoModel, j: int, sup: CSupport, amount: np.ndarray) 
         ground = model.friendly_ground()[:, sup.receiver, :]
         dest = np.where(ground, threat[:, sup.receiver, :], -1.0).argmax(axis=1)
         arrive = np.where(ground.any(axis=1), arrive, 0.0)
-    s.F[np.arange(model.R), sup.giver, dest] += arrive
+    arrive_in(model, np.arange(model.R), sup.giver, dest, arrive)
     s.sent[:, j] += arrive
     if model.log:
         model.log.arrival(sup, arrive, dest)
+
+
+def arrive_in(model: GeoModel, rows: np.ndarray, actor: int, regions: np.ndarray,
+              personnel: np.ndarray) -> None:
+    """New personnel of `actor` join its forces in regions[i] of replication rows[i],
+    bringing the actor's baseline morale (formulas.mixed_morale)."""
+    s = model.state
+    present = s.F[rows, actor, regions]
+    joined = present + personnel
+    s.morale[rows, actor, regions] = np.where(
+        joined > 0, mixed_morale(s.morale[rows, actor, regions], present,
+                                 personnel * s.morale0[rows, actor],
+                                 np.where(joined > 0, personnel, 1.0)),
+        s.morale[rows, actor, regions])
+    s.F[rows, actor, regions] = joined
 
 
 def fire_events(model: GeoModel) -> None:
@@ -95,7 +114,7 @@ def apply_effect(model: GeoModel, eff: Any, rows: np.ndarray) -> None:
     # Effects without an amount (stance, handover) never read it.
     amount = model.params[eff.amount][rows] if eff.amount else np.zeros(len(rows))
     if eff.kind == "reinforce":
-        s.F[rows, eff.actor, eff.region] += amount
+        arrive_in(model, rows, eff.actor, np.full(len(rows), eff.region), amount)
     elif eff.kind == "morale":
         s.morale[rows, eff.actor, :] = np.clip(s.morale[rows, eff.actor, :] + amount[:, None],
                                                0, 1)

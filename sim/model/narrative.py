@@ -90,6 +90,12 @@ class Narrator:
             if old != -2:
                 self.control(np.array([0]), np.array([h]), np.array([old]), a)
 
+    def directed_strikes(self, sorties: np.ndarray, disabled: np.ndarray) -> None:
+        """Replication 0's strikes at given regions: sorties, disabled (A, G)."""
+        for a, g in zip(*np.nonzero(sorties > 0), strict=True):
+            self._say(f"{self._actor(int(a))} strikes {self._region(int(g))}: "
+                      f"{sorties[a, g]:,.0f} sorties disable {disabled[a, g]:,.0f}.")
+
     def rout(self, actors: np.ndarray, regions: np.ndarray, deserters: np.ndarray) -> None:
         for a, g, d in zip(actors, regions, deserters, strict=True):
             self._say(f"The {self._actor(int(a))} units in {self._region(int(g))} break: "

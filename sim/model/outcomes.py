@@ -47,7 +47,7 @@ def _measure(model: GeoModel, o: Outcome, snap: dict[str, np.ndarray]) -> np.nda
         g = gi[o.region]  # type: ignore[index]
         by = [ai[a] for a in o.by]
         if o.ever:
-            return model.state.ever[:, by, g].any(axis=1).astype(float)
+            return snap["ever"][:, by, g].any(axis=1).astype(float)
         return np.isin(snap["control"][:, g], by).astype(float)
     a = ai[o.actor]  # type: ignore[index]
     if o.kind is OutcomeKind.territory:

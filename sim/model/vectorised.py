@@ -27,6 +27,7 @@ troops_arriving = vectorize([_F8], cache=True)(f.troops_arriving.py_func)
 strike_kills = vectorize(["float64(float64, float64, float64)"], cache=True)(
     f.strike_kills.py_func)
 friendly_relation = vectorize(["boolean(int8)"], cache=True)(f.friendly.py_func)
+mixed_morale = vectorize([_F8], cache=True)(f.mixed_morale.py_func)
 
 
 @lru_cache(maxsize=8)

@@ -22,10 +22,10 @@ import numpy as np
 
 from sim.errors import OrdersError, UsageError
 from sim.model import narrative
-from sim.model.engine import GeoModel, territory
+from sim.model.batch import central_samples
+from sim.model.engine import GeoModel, Sampling, territory
 from sim.model.formulas import HOLD
-from sim.model.phases import DecisionArrays, StepInputs, strike_region_batch
-from sim.model.vectorised import strike_kills
+from sim.model.phases import DecisionArrays
 from sim.scenario.schema import Scenario
 from sim.wargame.orders import Order
 from sim.wargame.rules import Plan, apply_order, friendly_ground
@@ -84,8 +84,15 @@ class RecordingNarrator(narrative.Narrator):
             self._rec("control", region=self.m.compiled.region_ids[int(gi)], actor=ids[a],
                       previous=ids[int(oi)] if oi >= 0 else None)
 
+    def directed_strikes(self, sorties: np.ndarray, disabled: np.ndarray) -> None:
+        super().directed_strikes(sorties, disabled)
+        for a, g in zip(*np.nonzero(sorties > 0), strict=True):
+            self._rec("strike", actor=self.m.compiled.actor_ids[a],
+                      region=self.m.compiled.region_ids[g], sorties=float(sorties[a, g]),
+                      disabled=float(disabled[a, g]))
+
     def note(self, text: str, **data: Any) -> None:
-        """A line of the wargame's own (directed air strikes)."""
+        """A line of the wargame's own."""
         self._say(text)
         self._rec("strike", **data)
 
@@ -95,11 +102,14 @@ class GameModel(GeoModel):
 
     Per turn, team plans add directed air strikes and support given by order (air sorties and
     intelligence flow for the turn's steps); everything else is the analysts' model. It
-    extends the engine's public phase hooks (support_and_events, air_pool, air_strikes).
+    extends the engine's public phase hooks (support_and_events, air_pool); ordered strikes
+    use the engine's directed sorties (air_directed).
     """
 
     def __init__(self, scenario: Scenario, seed: int, days: int):
-        super().__init__(scenario, [0], seed, days, narrate=True)
+        # A game plays every fact at its reported value (docs/wargame.md).
+        super().__init__(scenario, [0], seed, days, Sampling(samples=central_samples(scenario)),
+                         narrate=True)
         self.log: RecordingNarrator = RecordingNarrator(self)
         self.plans: dict[int, Plan] = {}
 
@@ -115,38 +125,14 @@ class GameModel(GeoModel):
                 self.air_for[:, a] -= x
             for b, x in plan.intel_given.items():
                 self.intel_bonus[:, b] += x
+        for a, plan in self.plans.items():
+            if plan.strike is not None:  # all of a's sorties go where its team ordered
+                self.air_directed[:, a, :] = 0.0
+                self.air_directed[:, a, plan.strike] = self.air_pool()[:, a]
 
     def air_pool(self) -> np.ndarray:
         # Sorties given away by order leave the giver's own pool; it cannot go below none.
         return np.maximum(super().air_pool(), 0.0)
-
-    def air_strikes(self, step: StepInputs, enemy_power: np.ndarray,
-                    ground: np.ndarray) -> None:
-        """Directed strikes first; the model targets the sorties nobody directed."""
-        s = self.state
-        directed = []
-        for a, plan in self.plans.items():
-            g = plan.strike
-            if g is None:
-                continue
-            enemies = s.war()[0, a, :]
-            n = float(step.air[0, a])
-            if (s.F[0, :, g] * enemies).sum() < 1 or n <= 0:
-                continue
-            before = s.F[0, :, g].sum()
-            kills = strike_kills(np.array([n]), step.intel[:1, a],
-                                 self.kconst.kills_per_sortie_step)
-            strike_region_batch(self.state_arrays(), step.loss_today, np.array([0]), g, kills,
-                                enemies)
-            lost = before - s.F[0, :, g].sum()
-            directed.append(a)
-            self.log.note(
-                f"{self.log._actor(a)} strikes {self.log._region(g)} as ordered: {n:,.0f} "
-                f"sorties disable {lost:,.0f}.", actor=self.compiled.actor_ids[a],
-                region=self.compiled.region_ids[g], sorties=n, disabled=float(lost))
-        air = step.air.copy()
-        air[:, directed] = 0.0
-        super().air_strikes(step._replace(air=air), enemy_power, ground)
 
 
 def state_hash(model: GeoModel) -> str:

@@ -13,7 +13,7 @@ the typed containers of sim/model/phases/arrays.py. Conventions:
   `nb_ptr`, `nb_idx` (arrays.neighbourhoods).
 """
 
-from sim.model.phases.air import air_strikes
+from sim.model.phases.air import air_strikes, directed_strikes
 from sim.model.phases.arrays import (
     REC_FIELDS,
     BattleRecords,
@@ -48,6 +48,7 @@ __all__ = [
     "choose",
     "control_changes",
     "decision_arrays",
+    "directed_strikes",
     "economy",
     "fortify",
     "hand_over",

@@ -55,3 +55,31 @@ def _reach_of_ground(F, ground, nb_ptr, nb_idx, r, near):  # pragma: no cover
             if ground[r, a, h] or F[r, a, h] > 0.0:
                 for j in range(nb_ptr[h], nb_ptr[h + 1]):
                     near[a, nb_idx[j]] = True
+
+
+@kernel
+def directed_strikes(state, step, k, directed, disabled):  # pragma: no cover
+    """Sorties directed at a region (a support commitment with a region, a wargame order):
+    directed[r, a, g] sorties of actor a strike its enemies in g, killing
+    formulas.strike_kills(sorties, intel, kills_per_sortie x step_days) split by headcount.
+    Writes the personnel disabled to disabled[r, a, g]; updates the state."""
+    R, A, G = state.F.shape
+    at_war = np.empty(A, np.bool_)
+    for r in range(R):
+        row = stance_row(step.stances, r)
+        for a in range(A):
+            for b in range(A):
+                at_war[b] = step.stances[row, a, b] == WAR
+            for g in range(G):
+                disabled[r, a, g] = 0.0
+                if not directed[r, a, g] > 0.0:
+                    continue
+                before = 0.0
+                for b in range(A):
+                    before += state.F[r, b, g]
+                kills = strike_kills(directed[r, a, g], step.intel[r, a], k.kills_per_sortie_step)
+                strike_region(state.F, state.losses, step.loss_today, r, g, kills, at_war)
+                after = 0.0
+                for b in range(A):
+                    after += state.F[r, b, g]
+                disabled[r, a, g] = before - after

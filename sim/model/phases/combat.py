@@ -20,6 +20,7 @@ from sim.model.formulas import (
     inline,
     kernel,
     log_power,
+    mixed_morale,
     momentum_after,
     surprise,
 )
@@ -65,6 +66,10 @@ def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma:
     if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
         return
     att_pow, def_pers, def_pow, enemy_air, enemy_intel = _sides(state, step, k, r, a, h, work)
+    holder = state.control[r, h]
+    if not def_pers > 0.0 and not (holder >= 0 and
+                                   step.stances[stance_row(step.stances, r), a, holder] == WAR):
+        return  # nobody to fight: e.g. an ally took the target earlier this step
     air_sup = air_superiority(step.air[r, a], enemy_air, k.air_reference)
     edge = surprise(step.intel[r, a], enemy_intel)
     crossing = _river_crossing(state, geo, r, a, h)
@@ -217,10 +222,15 @@ def _advance(state, step, sampled, geo, k, records, r, a, h, committed):  # prag
         if step.stances[row, a, b] == WAR and state.F[r, b, h] > 0.0:
             retreat_one(state, step.stances, geo.adj, b, r, h)
     moved = 0.0
+    morale_mass = 0.0
     for g in range(state.F.shape[2]):
         if g != h:
             state.F[r, a, g] -= committed[g]
             moved += committed[g]
+            morale_mass += committed[g] * state.morale[r, a, g]
+    if moved > 0.0:
+        state.morale[r, a, h] = mixed_morale(state.morale[r, a, h], state.F[r, a, h],
+                                             morale_mass, moved)
     state.F[r, a, h] += moved
     old = state.control[r, h]
     if old != a and records.fields.shape[0] == state.F.shape[0]:

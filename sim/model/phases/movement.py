@@ -113,10 +113,10 @@ def retreat(state, stances, adj, b, rows, regions):  # pragma: no cover
 
 
 @kernel
-def walk_in(F, adj, rows, regions, actors, share):  # pragma: no cover
+def walk_in(F, morale, adj, rows, regions, actors, share):  # pragma: no cover
     """Phase 7: actor actors[i] occupies the empty region regions[i] of replication rows[i]
     with `share` of its forces in the neighbour where it has most (first on ties), one
-    region after another in the order given."""
+    region after another in the order given; the detachment brings its morale."""
     G = F.shape[2]
     for i in range(rows.shape[0]):
         r, g, a = rows[i], regions[i], actors[i]
@@ -128,5 +128,8 @@ def walk_in(F, adj, rows, regions, actors, share):  # pragma: no cover
                 most = f
                 source = h
         detachment = most * share
+        if detachment > 0.0:
+            morale[r, a, g] = mixed_morale(morale[r, a, g], F[r, a, g],
+                                           detachment * morale[r, a, source], detachment)
         F[r, a, source] -= detachment
         F[r, a, g] += detachment
