@@ -245,9 +245,6 @@ def test_an_advance_never_leaves_negative_personnel():
     assert (s.F >= 0.0).all(), s.F[0, BLUE]
 
 
-@pytest.mark.xfail(strict=True, reason="battles: the advancing survivors do not bring their "
-                   "morale into the region taken (no mixed_morale, unlike retreats and phase "
-                   "4): they take whatever stale morale the empty cell had")
 def test_advancing_survivors_bring_their_morale():
     w = world()
     s = w.state
@@ -369,6 +366,24 @@ def test_strike_on_enemies_gone_since_the_assessment_hits_nobody():
     assert_same(before, s)
 
 
+def test_directed_strikes_hit_the_region_given_and_report_what_they_disabled():
+    w = world(stances=stance_matrix(war=((BLUE, RED), (BLUE, GREEN)), alliance=()))
+    s = w.state
+    s.F[0, RED, 3], s.F[0, GREEN, 3], s.F[0, BLUE, 3] = 200.0, 100.0, 50.0
+    w.step.intel[0, BLUE] = 0.5
+    directed, disabled = np.zeros((1, A, G)), np.full((1, A, G), -1.0)
+    directed[0, BLUE, 3] = 10.0  # far from blue's ground: a directed strike needs no reach
+    phases.directed_strikes(s, w.step, K, directed, disabled)
+    # 15 kills (10 x 1.5 x (0.5 + 0.5)) split 2 : 1 over the enemies; blue's own spared
+    np.testing.assert_allclose(s.F[0, :, 3], [50.0, 190.0, 95.0])
+    assert disabled[0, BLUE, 3] == pytest.approx(15.0)
+    assert (disabled[0].sum() - disabled[0, BLUE, 3]) == 0.0  # reset elsewhere
+    directed[0, BLUE, 3] = 1000.0
+    phases.directed_strikes(s, w.step, K, directed, disabled)
+    assert disabled[0, BLUE, 3] == pytest.approx(285.0)  # capped at those present
+    np.testing.assert_allclose(s.losses[0], [0.0, 200.0, 100.0])
+
+
 # ---------------------------------------------------------------- control (phase 7)
 
 
@@ -396,8 +411,11 @@ def test_walk_in_needs_a_goal_and_moves_occupy_share():
     new, walk = changes(w)
     assert new.tolist() == [-1, -1, BLUE, -1] and walk.tolist() == [False, False, True, False]
     w.state.F[0, BLUE, 3] = 1500.0  # walks in from the neighbour with most: region 3
-    phases.walk_in(w.state.F, ADJ, np.array([0]), np.array([2]), np.array([BLUE]), 0.1)
+    w.state.morale[0, BLUE, 2:] = [0.1, 0.7]  # stale morale in the empty region 2
+    phases.walk_in(w.state.F, w.state.morale, ADJ, np.array([0]), np.array([2]),
+                   np.array([BLUE]), 0.1)
     np.testing.assert_allclose(w.state.F[0, BLUE], [0.0, 1000.0, 150.0, 1350.0])
+    assert w.state.morale[0, BLUE, 2] == pytest.approx(0.7)  # the detachment's own
 
 
 @pytest.mark.parametrize(("stance", "kept"), [(f.COOPERATION, True), (f.ALLIANCE, True),
@@ -794,6 +812,12 @@ def run_air(w, x):
     return ()
 
 
+def run_directed(w, x):
+    disabled = np.empty(w.state.F.shape)
+    phases.directed_strikes(w.state, w.step, K, x["enemy_power"] / 100.0, disabled)
+    return (disabled,)
+
+
 def run_battles(w, x):
     R = w.state.F.shape[0]
     records = phases.BattleRecords(np.zeros((R, A, len(phases.REC_FIELDS))),
@@ -827,8 +851,8 @@ def run_economy(w, x):
 
 
 KERNELS = {"options": run_options, "choose": run_choose, "movement": run_movement,
-           "air_strikes": run_air, "battles": run_battles, "control+fortify": run_control,
-           "economy+territory": run_economy}
+           "air_strikes": run_air, "directed_strikes": run_directed, "battles": run_battles,
+           "control+fortify": run_control, "economy+territory": run_economy}
 
 
 @pytest.mark.parametrize("per_replication_stances", [False, True])
