@@ -195,6 +195,20 @@ def test_attack_under_call_off_share_of_min_personnel_does_nothing(personnel, fo
         np.testing.assert_array_equal(today, w.step.loss_today)
 
 
+@pytest.mark.parametrize(("holder", "fought"), [(RED, True), (GREEN, False), (-1, False)])
+def test_no_battle_without_defenders_unless_an_enemy_holds_the_region(holder, fought):
+    # e.g. an ally took the target earlier in the step: nobody is left to fight
+    w = world(control=(BLUE, BLUE, holder, RED))
+    w.state.F[0, BLUE, 1] = 1000.0
+    before = copy_of(w.state)
+    rec = fight(w, [2, f.HOLD, f.HOLD])
+    assert field(rec, BLUE, "fought") == float(fought)
+    if fought:  # an empty enemy region is taken
+        assert w.state.control[0, 2] == BLUE and field(rec, BLUE, "advance") == 1.0
+    else:
+        assert_same(before, w.state)
+
+
 def test_losses_are_spread_over_the_origins_by_what_each_committed():
     w = world()
     s = w.state
