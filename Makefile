@@ -47,6 +47,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ensemble.py
+	$(PY) benchmarks/report.py
 
 # Re-record the golden results of tests/golden/ after an intended change of the model's
 # behaviour; commit the new files with the change (tests/test_golden.py shows what moved).

@@ -4,18 +4,18 @@ Example::
 
     from sim.api import load_scenario, run_ensemble
 
-    ens = run_ensemble("scenarios/iraq-2014.yaml", runs=2000, seed=7, workers=2,
-                       backend="local")
+    ens = run_ensemble("scenarios/iraq-2014.yaml", runs=2000, seed=7)  # all cores
     ens.summary()            # one row per outcome (sim.analysis.stats.summarise)
     ens.runs                 # one row per replication: facts drawn and outcomes
-    ens.series["control"]    # who holds each region, per replication and day
-    ens.path                 # the results folder (Parquet parts + manifest.json)
+    ens.series["control"]    # who holds each region (actor ids), per replication and day
+    ens.path                 # the results folder under results/ (Parquet parts + manifest)
+    ens.plot.control_map()   # the report's own plotly figures (see `Plots`)
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,11 @@ class Ensemble:
     runs: pd.DataFrame
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
 
+    @property
+    def plot(self) -> Plots:
+        """The report's charts of this ensemble, as plotly figures."""
+        return Plots(self.path)
+
     def summary(self) -> pd.DataFrame:
         """The outcome table (n, p with Wilson 95% interval, mean and quantiles, MC error)."""
         from sim.analysis.stats import summarise
@@ -54,12 +59,89 @@ class Ensemble:
         from sim.experiments.results import load_results
 
         r = load_results(path)
-        return cls(Path(path), r.manifest, r.runs, r.series)
+        series = dict(r.series)
+        if "control" in series:
+            series["control"] = _control_ids(series["control"], list(r.manifest.get("actors")
+                                                                     or []))
+        return cls(Path(path), r.manifest, r.runs, series)
+
+
+def _control_ids(df: pd.DataFrame, actors: list[str]) -> pd.DataFrame:
+    """Control codes (index into the actor order, -1 nobody) as actor ids (None: nobody),
+    categorical so a million rows stay small."""
+    out = df[["rep", "day"]].copy()
+    for col in df.columns.drop(["rep", "day"]):
+        out[col] = pd.Categorical.from_codes(df[col].astype("int64"), categories=actors) \
+            if actors else df[col]
+    return out
+
+
+class Plots:
+    """`ens.plot.<chart>()`: the same plotly figures the report draws, from the folder's
+    aggregates (memory does not grow with the runs)."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._content: object = None
+
+    def _c(self) -> object:
+        if self._content is None:
+            from sim.analysis.report import ReportContent, stored_scenario
+            from sim.experiments.results import read_manifest
+
+            scenario, notes = stored_scenario(self._path)
+            self._content = ReportContent.read(self._path, read_manifest(self._path),
+                                               scenario, notes)
+        return self._content
+
+    def _figures(self) -> dict[str, object]:
+        from sim.analysis.page import collecting_figures
+        from sim.analysis.report import report_sections
+
+        with collecting_figures() as figures:
+            report_sections(self._c())  # type: ignore[arg-type]
+        return figures
+
+    def names(self) -> list[str]:
+        """Every chart the report draws (e.g. "outcomes", "why-baghdad_falls", "control-map")."""
+        return list(self._figures())
+
+    def get(self, name: str) -> object:
+        """The report's chart `name` (see `names`)."""
+        figures = self._figures()
+        if name not in figures:
+            raise UsageError(f"no chart {name!r} (have: {', '.join(figures)})")
+        return figures[name]
+
+    def outcomes(self) -> object:
+        return self.get("outcomes")
+
+    def quantities(self) -> object:
+        return self.get("quantities")
+
+    def strength(self) -> object:
+        return self.get("strength")
+
+    def territory(self) -> object:
+        return self.get("territory")
+
+    def control_map(self) -> object:
+        return self.get("control-map")
+
+    def when(self) -> object:
+        return self.get("when-regions")
+
+    def why(self, outcome: str) -> object:
+        return self.get(f"why-{outcome}")
+
+    def relations(self) -> object:
+        return self.get("relations")
 
 
 def run_ensemble(path_or_scenario: str | Path | Scenario, runs: int = 1000, seed: int = 1,
-                 variant: str | None = None, days: int | None = None, workers: int = 1,
-                 backend: str = "serial", design: str = "mc", out: str | Path | None = None,
+                 variant: str | None = None, days: int | None = None,
+                 workers: int | None = None, backend: str = "local", design: str = "mc",
+                 out: str | Path | None = None,
                  series_every: int = 1, scheduler: str | None = None) -> Ensemble:
     """Run a Monte Carlo ensemble and return its tables.
 
@@ -70,10 +152,10 @@ def run_ensemble(path_or_scenario: str | Path | Scenario, runs: int = 1000, seed
         seed: root seed; the same seed gives the same tables for any workers or backend.
         variant: variant to apply (file input only).
         days: horizon override.
-        workers: worker processes for backend "local" or "dask".
-        backend: "serial" (in this process), "local" (processes) or "dask".
+        workers: worker processes for backend "local" or "dask" (default: all cores).
+        backend: "local" (processes, default), "serial" (in this process) or "dask".
         design: "mc" or "lhs".
-        out: results folder; default a new temporary folder (kept, see `.path`).
+        out: results folder; default `results/<scenario id>/<time>-<seed>` as the CLI.
         series_every: record time series every k days.
         scheduler: address of a running dask scheduler (implies backend "dask").
     """
@@ -91,8 +173,10 @@ def run_ensemble(path_or_scenario: str | Path | Scenario, runs: int = 1000, seed
         file = Path(path_or_scenario)
         loaded = ensemble._load(file, variant)
     plan = ensemble.RunPlan(file, variant, seed, runs, days, design, None, series_every)
-    # The writer accepts an empty folder, so mkdtemp's unique folder is used as it is.
-    folder = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"geosim-{seed}-"))
-    runner = ensemble.make_backend("dask" if scheduler else backend, workers, scheduler)
+    from sim.experiments.results import default_dir
+
+    folder = Path(out) if out else default_dir("results", loaded.scenario.scenario.id, seed)
+    runner = ensemble.make_backend("dask" if scheduler else backend,
+                                   workers or os.cpu_count() or 1, scheduler)
     ensemble.run(plan, runner, out=folder, loaded=loaded)
     return Ensemble.open(folder)

@@ -7,13 +7,14 @@ Each subcommand is a module in `sim/commands/` with `add_parser(subparsers)` and
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from sim import __version__
-from sim.errors import SimError, UsageError
+from sim.errors import SimError, UsageError, terminal_safe
 
 # The order here is the order in `geosim --help`.
 # Command modules import their heavy dependencies inside `run`, so `geosim --help` stays fast.
@@ -28,6 +29,7 @@ COMMANDS = (
     "compare",
     "sensitivity",
     "play",
+    "history",
 )
 
 
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except SimError as exc:
-        print(str(exc), file=sys.stderr)
+        print(terminal_safe(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("geosim: interrupted", file=sys.stderr)
@@ -68,6 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout at /dev/null so the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise  # anything else is a bug or a broken machine: keep the traceback
+        # Writers of results clean up and say so themselves (RunStoppedError); this is the
+        # last resort for any other file a command writes.
+        print(terminal_safe(f"geosim: the disk is full ({exc.filename or 'writing'}: "
+                            f"{exc.strerror})"), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

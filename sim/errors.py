@@ -48,6 +48,24 @@ class ResultsError(SimError):
     """A results folder is missing, unreadable, or not from the scenario it claims."""
 
 
+class RunStoppedError(ResultsError):
+    """A run stopped for a reason outside the scenario (disk full, cluster lost); its results
+    folder keeps every finished batch and `geosim run --resume` completes it."""
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on or choke on written as an escape.
+
+    Line breaks and tabs stay; control codes (`\\x1b[31m`), lone surrogates (from file names
+    that are not UTF-8) and bidirectional overrides become `\\x1b`, `\\udcff`, `\\u202e`. So
+    a message naming hostile input neither recolours the terminal nor raises
+    UnicodeEncodeError on the way out.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else ascii(c)[1:-1] for c in text)
+
+
 def check_at_least(flag: str, value: int | None, minimum: int, why: str = "") -> None:
     """Raise the one-line UsageError `--flag must be at least N (got V)`; None passes."""
     if value is not None and value < minimum:

@@ -94,10 +94,13 @@ def runs_table(n: int = 40, seed: int = 1) -> pd.DataFrame:
     df = pd.DataFrame({"rep": np.arange(n, dtype="int64"), "status": "ok", "error": ""})
     df["fact:actors.blue.forces.reserve"] = rng.uniform(3000, 8000, n)
     df["fact:actors.red.forces.reserve"] = rng.uniform(1000, 4000, n)
+    df["fact:events.rally.probability"] = rng.uniform(0.2, 0.8, n)
     df["out:alpha_falls"] = (rng.random(n) < 0.3).astype(float)
     df["out:bravo_retaken"] = (rng.random(n) < 0.6).astype(float)
     df["out:red_territory"] = rng.beta(2, 5, n)
     df["out:blue_strength"] = rng.normal(6000, 800, n)
+    # The day each event fired, +inf when it did not (the engine's event:<id> columns).
+    df["event:rally"] = np.where(rng.random(n) < 0.5, 5.0, np.inf)
     return df
 
 
@@ -136,8 +139,10 @@ def summary_table() -> pd.DataFrame:
 
 
 def write_results(folder: Path, scenario_file: Path | str, n: int = 40, batches: int = 2,
-                  seed: int = 7) -> Path:
-    """A results folder per the contract, written directly with pandas/pyarrow."""
+                  seed: int = 7, variant: str | None = None, resolved: bool = True) -> Path:
+    """A results folder per the contract, written directly with pandas/pyarrow (no
+    aggregates: the report computes them from the parts), with the scenario it "ran"
+    stored as scenario.resolved.yaml unless `resolved` is false."""
     runs = runs_table(n)
     series = series_tables(n)
     (folder / "runs").mkdir(parents=True)
@@ -160,5 +165,10 @@ def write_results(folder: Path, scenario_file: Path | str, n: int = 40, batches:
                     for r, x in SCENARIO["regions"].items()},
         "outcomes": OUTCOMES,
     }
+    manifest["variant"] = variant
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    if resolved:
+        from sim.experiments.results import write_resolved_scenario
+
+        write_resolved_scenario(folder, load(scenario_file, variant).scenario)
     return folder

@@ -50,11 +50,24 @@ def test_a_scenario_object_gives_the_same_numbers_as_its_file(tmp_path):
         api.run_ensemble(sc, runs=2, variant="x")
 
 
-def test_default_folder_is_a_fresh_temporary_one():
-    ens = api.run_ensemble(REFERENCE, runs=4, seed=1, days=3)
-    try:
-        assert ens.path.is_dir() and len(ens.runs) == 4
-    finally:
-        import shutil
+def test_default_folder_is_under_results_like_the_cli(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ens = api.run_ensemble(REFERENCE, runs=4, seed=1, days=3, backend="serial")
+    assert ens.path.parent == Path("results") / "iraq-2014" and len(ens.runs) == 4
+    assert ens.manifest["workers"] >= 1
 
-        shutil.rmtree(ens.path)
+
+def test_control_series_holds_actor_ids_and_plots_are_the_reports(tmp_path):
+    ens = api.run_ensemble(REFERENCE, runs=6, seed=2, days=4, out=tmp_path / "o",
+                           backend="serial")
+    sc = api.load_scenario(REFERENCE)
+    control = ens.series["control"]
+    held = set(control[list(sc.regions)].stack().dropna().unique())
+    assert held and held <= set(sc.actors)  # ids, not integer codes
+    from sim.analysis.report import write_report
+
+    page = write_report(ens.path).read_text(encoding="utf-8")
+    fig = ens.plot.outcomes()
+    assert fig.to_plotly_json()["data"][0]["x"] is not None
+    assert 'data-chart="outcomes"' in page and "control-map" in ens.plot.names()
+    assert ens.plot.control_map().layout.geo.projection.type == "mercator"

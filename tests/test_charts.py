@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis import charts
+from sim.analysis.colors import EXTRA, near_duplicates
 from sim.scenario.schema import Stance
 from tests import report_fixtures as rf
 
@@ -44,7 +45,7 @@ def test_outcome_bars_lengths_and_asymmetric_intervals_match_summary():
     assert bar.error_x.symmetric is False
     # An empty label falls back to the outcome id; quantities are not drawn as probabilities.
     assert list(bar.y) == ["Alpha falls", "bravo_retaken"]
-    assert tuple(fig.layout.xaxis.range) == (0, 1)
+    assert tuple(fig.layout.xaxis.range) == (0, 1.08)  # room for the value labels
 
 
 def test_quantity_ranges_median_with_5_95_whiskers():
@@ -117,8 +118,9 @@ def test_control_map_one_marker_per_region_with_probabilities(scenario):
     df = rf.series_tables(n=25)["control"]
     fig = charts.control_map(df, scenario)
     regions = _by_name(fig, "regions")
-    assert len(regions.x) == len(scenario.regions)
-    assert list(regions.x) == [r.lon for r in scenario.regions.values()]
+    assert len(regions.lon) == len(scenario.regions)
+    assert list(regions.lon) == [r.lon for r in scenario.regions.values()]
+    assert list(regions.lat) == [r.lat for r in scenario.regions.values()]
     expected = charts.control_probabilities(df, list(scenario.regions), len(scenario.actors))[-1]
     cd = np.asarray(regions.customdata, float)
     np.testing.assert_allclose(cd, expected, atol=1e-4)
@@ -129,8 +131,8 @@ def test_control_map_one_marker_per_region_with_probabilities(scenario):
         for actor, p in zip(scenario.actors.values(), row, strict=True):
             assert (f"{actor.name}: {p:.0%}" in text) == (p > 0)
     roads = _by_name(fig, "roads")
-    assert len(roads.x) == 3 * len(scenario.links)
-    assert fig.layout.yaxis.scaleanchor == "x"
+    assert len(roads.lon) == 3 * len(scenario.links)
+    assert fig.layout.geo.projection.type == "mercator"  # a geo map, no mapbox tiles
 
 
 def test_control_map_colours_certain_controller_and_slider_days(scenario):
@@ -225,10 +227,19 @@ def test_circle_layout_is_deterministic_on_the_unit_circle():
     assert len({(round(x, 6), round(y, 6)) for x, y in pos.values()}) == len(ids)
 
 
-def test_actor_colors_fall_back_to_palette_only_when_unset(scenario):
+def test_actor_colors_are_the_safe_palette_nearest_the_files_own(scenario):
     colors = charts.actor_colors(scenario)
-    assert colors["blue"] == "#1f77b4" and colors["red"] == "black"
-    assert colors["green"] == charts.OKABE_ITO[2]
+    assert colors["blue"] == "#0072B2" and colors["red"] == "#000000"  # nearest safe colours
+    assert len(set(colors.values())) == len(colors)
+    assert set(colors.values()) <= set(charts.OKABE_ITO) | set(EXTRA)
+    own = charts.actor_colors(scenario, own=True)
+    assert own["blue"] == "#1f77b4" and own["red"] == "black"  # the file's, when asked
+
+
+def test_near_duplicate_colours_are_found():
+    pairs = near_duplicates({"iraq": "#1f5fa8", "usa": "#3c6e9f", "isis": "#222222"})
+    assert [(a, b) for a, b, _ in pairs] == [("iraq", "usa")]
+    assert near_duplicates(dict(zip("abcdefgh", charts.OKABE_ITO, strict=True))) == []
 
 
 # --------------------------------------------------------------------------------------------

@@ -206,5 +206,7 @@ def test_reference_scenarios_pass_strict_validation(capsys):
     files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
     assert files, "the reference scenario is missing"
     code, out, err = run(capsys, "validate", "--strict", *files)
-    assert (code, err) == (0, "")
+    assert code == 0
+    # Only the colour warning (issue 13): the reference scenario's Iraq and US blues.
+    assert all("near-identical colours" in line for line in err.splitlines()), err
     assert len(out.splitlines()) == len(files)

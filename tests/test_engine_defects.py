@@ -103,18 +103,24 @@ def test_single_runs_and_wargames_use_each_facts_value():
     assert drawn.strength != single.strength
 
 
-def test_an_air_support_with_a_region_strikes_that_region(tmp_path):
-    text = ALLIES.replace("  war2: {between: [second, foe], stance: war}", """  war2: {between: [second, foe], stance: war}
+AIR_SUPPORT = """
   help:
     between: [first, second]
     stance: alliance
     support:
-      air: {from: second, to: first, kind: air_strikes, amount: 40, region: east_town}""")
-    text = text.replace("  friends: {between: [first, second], stance: alliance}\n", "")
-    text = text.replace("""  east: {name: East""", """  east_town: {name: East town, lat: 1, lon: 1, terrain: open, controller: foe,
+      air: {from: second, to: first, kind: air_strikes, amount: 40, region: east_town}
+"""
+EAST_TOWN = """  east_town: {name: East town, lat: 1, lon: 1, terrain: open, controller: foe,
               garrisons: {foe: 300}}
-  east: {name: East""")
-    text = text.replace("  - {between: [town, east], km: 20}", "  - {between: [town, east], km: 20}\n"
+"""
+
+
+def test_an_air_support_with_a_region_strikes_that_region(tmp_path):
+    text = ALLIES.replace("  friends: {between: [first, second], stance: alliance}\n", "")
+    text = text.rstrip("\n") + AIR_SUPPORT
+    text = text.replace("  east: {name: East", EAST_TOWN + "  east: {name: East")
+    text = text.replace("  - {between: [town, east], km: 20}",
+                        "  - {between: [town, east], km: 20}\n"
                         "  - {between: [east, east_town], km: 20}")
     text = text.replace("garrisons: {foe: 5}", "garrisons: {foe: 3000}")
     sc = _load(tmp_path, text)

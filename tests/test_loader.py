@@ -44,7 +44,7 @@ BAD_INPUTS = [
       "fighting.)",
       "{f}:81:5: regions.gamma.terain: unknown field 'terain' (did you mean 'terrain'? allowed: "
       "name, lat, lon, country, population, terrain, posture, value, controller, garrisons, "
-      "assets)"]),
+      "assets, depth_km)"]),
     ("duplicate key", [("    terrain: marsh", "    terrain: marsh\n    terrain: open")],
      ["{f}:82:5: regions.gamma.terrain: duplicate key 'terrain' (first at line 81; "
       "allowed: each key once)"]),
@@ -86,6 +86,7 @@ BAD_INPUTS = [
      ["{f}:31:7: actors.red.forces.readiness.value: expected a finite number (got nan)"]),
     ("impossible date", [("as_of: 2020-01-01", "as_of: 2020-13-01")],
      ["{f}:7:10: scenario.as_of: not a valid date: month must be in 1..12 (got '2020-13-01'; "
+      "allowed: a date YYYY-MM-DD; "
       "quote it if it is text)"]),
     ("goal index", [("goal: 0", "goal: 7")],
      ["{f}:134:5: outcomes.red-goal.goal: red has 2 goals (got index 7; allowed 0..1)"]),
@@ -99,6 +100,46 @@ BAD_INPUTS = [
      [("actors.red.forces.reserve: 4000", "actors.red.forces.reserve: -4")],
      ["{f}:141:7: actors.red.forces.reserve: a count value must be >= 0 (got -4) "
       "(in variant 'big-reserve')"]),
+    # Issue 14: each of these ended in a traceback.
+    ("variant index with a superscript digit (was ValueError in int())",
+     [("actors.red.goals.0.weight", "actors.red.goals.\u00b2.weight")],
+     ["{f}:142:7: variants.big-reserve.set.actors.red.goals.\u00b2.weight: no such path "
+      "'actors.red.goals.\u00b2' (list index out of range 0..1)"]),
+    ("variant index longer than any list",
+     [("actors.red.goals.0.weight", "actors.red.goals." + "9" * 30 + ".weight")],
+     ["{f}:142:7: variants.big-reserve.set.actors.red.goals." + "9" * 30 + ".weight: no such "
+      "path 'actors.red.goals." + "9" * 30 + "' (list index out of range 0..1)"]),
+    ("!!bool maybe (was KeyError)", [("playable: false", "playable: !!bool maybe")],
+     ["{f}:53:15: actors.green.playable: not a valid true/false value (got 'maybe'; allowed: "
+      "true or false; quote it if it is text)"]),
+    ("bad !!timestamp (was AttributeError)", [("as_of: 2020-01-01", "as_of: !!timestamp x")],
+     ["{f}:7:10: scenario.as_of: not a valid date (got 'x'; allowed: a date YYYY-MM-DD; quote "
+      "it if it is text)"]),
+    ("1.0e308 read as a number, then refused as too large (was 'expected a number')",
+     [("reserve: 500", "reserve: 1.0e308")],
+     ["{f}:46:16: actors.blue.forces.reserve: number too large (got 1e+308; allowed between "
+      "-1e+15 and 1e+15, which the engine computes without overflow)"]),
+    ("1e308 in a fact mapping, the same (was accepted, then NaN results)",
+     [("reserve: 500", "reserve: {value: 500, low: 0, high: 1e308}")],
+     ["{f}:46:43: actors.blue.forces.reserve.high: number too large (got 1e+308; allowed "
+      "between -1e+15 and 1e+15, which the engine computes without overflow)"]),
+    ("a goal weight of 1e308 (was NaN personnel in 47 of 50 runs)",
+     [("{kind: take, region: alpha}", "{kind: take, region: alpha, weight: 1e308}")],
+     ["{f}:49:45: actors.blue.goals.0.weight: number too large (got 1e+308; allowed between "
+      "-1e+15 and 1e+15, which the engine computes without overflow)"]),
+    ("as_of + horizon past 9999-12-31 (was OverflowError)",
+     [("as_of: 2020-01-01", "as_of: 9999-12-15")],
+     ["{f}:8:3: scenario.horizon_days: as_of 9999-12-15 plus 30 days ends after 9999-12-31, "
+      "the last date the calendar holds (allowed at most 16 days from this as_of)"]),
+    ("a lone surrogate in the title (was UnicodeEncodeError in run and show)",
+     [("title: Two towns and a ford", 'title: "Two \\ud800 towns"')],
+     ["{f}:5:10: scenario.title: text holds a lone surrogate '\\ud800' at character 5 (not "
+      "valid Unicode; allowed: any character of Unicode text)"]),
+    ("ANSI escape codes in a name (reached the terminal)",
+     [("name: Red\n", 'name: "\\e[31mRed"\n')],
+     ["{f}:25:11: actors.red.name: text holds the control character '\\x1b' at character 1 "
+      "(terminal escape codes are not allowed; allowed: printable text, tabs and line "
+      "breaks)"]),
 ]
 
 @pytest.mark.parametrize(("edits", "expected"), [c[1:] for c in BAD_INPUTS],
@@ -132,7 +173,8 @@ def test_every_problem_is_reported_in_one_pass(write_yaml):
         "allowed: each key once)",
         "{f}:142:7: actors.red.forces.reservoir: unknown field 'reservoir' (did you mean "
         "'reserve'? allowed: reserve, readiness, quality, morale, air_strikes, intelligence, "
-        "entry_regions) (in variant 'big-reserve')",
+        "entry_regions, personnel_basis, cohesion, speed_km_day, supply_days) "
+        "(in variant 'big-reserve')",
     ]
 
 

@@ -8,6 +8,7 @@ Screenshots (top of page, each chart) go to the test's tmp folder for a human to
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ _CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el =
   traces: el.data.length,
   svg: el.querySelectorAll('.main-svg').length,
   bars: el.querySelectorAll('.barlayer .point').length,
-  points: el.querySelectorAll('.scatterlayer .point').length,
+  points: el.querySelectorAll('.scatterlayer .point, .scattergeo .point').length,
   fills: el.querySelectorAll('.scatterlayer .js-fill').length,
   lines: el.querySelectorAll('.scatterlayer .js-line').length,
   annotations: el.querySelectorAll('.annotation').length,
@@ -96,7 +97,7 @@ class Opened:
 def _check_common(opened: Opened, folder: Path) -> None:
     """Every chart drew what the results folder and its scenario say it should."""
     res = load_results(folder)
-    sc = load(res.manifest["scenario_file"], res.manifest.get("variant")).scenario
+    sc = load(folder / "scenario.resolved.yaml").scenario
     n_binary = sum(o.is_binary for o in sc.outcomes.values())
     assert opened.errors == []
     assert opened.requests == []  # nothing but the file itself: the report works offline
@@ -133,7 +134,7 @@ def test_synthetic_report_renders_offline(browser, tmp_path):
         _check_slider(opened, folder, require_change=True)
     finally:
         opened.close()
-    assert len(list((tmp_path / "shots").glob("figure-*.png"))) == 6
+    assert len(list((tmp_path / "shots").glob("figure-*.png"))) >= 9
 
 
 def _real_run(scenario_file: Path, out: Path, runs: int, days: int) -> Path:
@@ -153,7 +154,7 @@ def _check_slider(opened: Opened, folder: Path, require_change: bool) -> None:
     data, where control is random per day) instead of a weaker pass (engine runs).
     """
     res = load_results(folder)
-    sc = load(res.manifest["scenario_file"], res.manifest.get("variant")).scenario
+    sc = load(folder / "scenario.resolved.yaml").scenario
     probs = charts.control_probabilities(res.series["control"], list(sc.regions),
                                          len(sc.actors))
     day0 = probs[0]
@@ -182,7 +183,7 @@ def _check_slider(opened: Opened, folder: Path, require_change: bool) -> None:
     # Hovering a region shows its name and each actor's share of runs.
     first = next(iter(sc.regions.values()))
     cmap = opened.page.locator("#control .js-plotly-plot")
-    point = cmap.locator(".scatterlayer .point").first
+    point = cmap.locator(".scattergeo .point").first
     point.scroll_into_view_if_needed()
     box = point.bounding_box()
     assert box is not None  # plotly's drag layer sits on top: move the mouse, not a hover()
@@ -216,3 +217,93 @@ def test_reference_scenario_report_renders(browser, tmp_path):
         assert opened.errors == []
     finally:
         opened.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Layout, offline map, exports and the printed briefing (issue 13)
+# --------------------------------------------------------------------------------------------
+
+DOCS_IMG = ROOT / "docs" / "img"
+
+# The geo layers plotly.js drew from the topology embedded in the page.
+_GEO_JS = """() => { const el = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(e => e.layout.title.text.startsWith('Who controls'));
+  const d = sel => [...el.querySelectorAll(sel)].map(p => (p.getAttribute('d') || '').length);
+  return {land: d('.geo .land path, .geo path.land'),
+          countries: d('.geo .countries path, .geo path.countries'),
+          coastlines: d('.geo .coastlines path, .geo path.coastlines'),
+          shapes: el.querySelectorAll('.choroplethlocation').length}; }"""
+
+_EXPORT_JS = """async () => { const out = [];
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const png = await Plotly.toImage(el, {format: 'png', width: 800, height: 500});
+    const svg = await Plotly.toImage(el, {format: 'svg', width: 800, height: 500});
+    out.push({title: el.layout.title.text || '', png: png.slice(0, 22), png_len: png.length,
+              svg: decodeURIComponent(svg).slice(0, 200), svg_len: svg.length}); }
+  return out; }"""
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    if not REFERENCE.exists():
+        pytest.skip(f"{REFERENCE} not written yet")
+    return _real_run(REFERENCE, tmp_path_factory.mktemp("ref") / "res", runs=24, days=20)
+
+
+def test_report_layout_map_and_exports_offline(browser, reference_run, tmp_path):
+    opened = Opened(browser, reference_run / "report.html", tmp_path / "shots")
+    try:
+        page = opened.page
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_timeout(500)  # responsive charts redraw on resize
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"horizontal scroll: page is {width} px wide at 1,280"
+        geo = page.evaluate(_GEO_JS)
+        # Land, borders and coastlines drawn from the embedded Natural Earth topology, with
+        # every request but the file itself blocked.
+        assert geo["land"] and max(geo["land"]) > 1000, geo
+        assert geo["countries"] and max(geo["countries"]) > 1000, geo  # one path of borders
+        assert geo["coastlines"] and max(geo["coastlines"]) > 100, geo
+        assert geo["shapes"] > 0
+        exports = page.evaluate(_EXPORT_JS)
+        assert len(exports) == len(opened.charts) >= 8
+        for e in exports:
+            assert e["png"].startswith("data:image/png;base64") and e["png_len"] > 5000, e
+            assert "<svg" in e["svg"] and e["svg_len"] > 2000, e
+        assert opened.requests == [] and opened.errors == []
+        if DOCS_IMG.is_dir():  # the screenshots of the new sections shown in docs/analysis.md
+            for section in ("why", "when", "control"):
+                page.locator(f"section#{section}").screenshot(
+                    path=str(DOCS_IMG / f"report-{section}.png"))
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_briefing_prints_on_one_page(browser, reference_run, tmp_path, paper):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
+                   else r.abort())
+        page.goto((reference_run / "briefing.html").resolve().as_uri())
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                               ".every(e => e._fullLayout)", timeout=30_000)
+        assert page.locator(".js-plotly-plot").count() >= 2
+        pdf = page.pdf(format=paper, print_background=True)
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert pages == 1, f"the briefing takes {pages} {paper} pages"
+        if DOCS_IMG.is_dir() and paper == "A4":
+            page.screenshot(path=str(DOCS_IMG / "briefing.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_kaleido_exports_png_and_svg(tmp_path):
+    """The report's --export path: plotly + kaleido driving the system Chromium."""
+    from sim.analysis.export import export_figures
+
+    fig = charts.outcome_bars(rf.summary_table())
+    paths = export_figures({"outcomes": fig}, tmp_path)
+    png, svg = (tmp_path / "outcomes.png").read_bytes(), (tmp_path / "outcomes.svg").read_text()
+    assert sorted(p.name for p in paths) == ["outcomes.png", "outcomes.svg"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "<svg" in svg and "Alpha falls" in svg

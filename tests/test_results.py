@@ -82,6 +82,7 @@ def test_reopen_removes_temporary_files_of_cut_short_writes(tmp_path):
              tmp_path / "series/strength/.part-00001.parquet.def456.tmp"]
     for f in stale:
         f.write_bytes(b"half a part")
+    w.close()
     results.ResultsWriter.reopen(tmp_path)
     assert not any(f.exists() for f in stale)
     assert (tmp_path / "runs/part-00000.parquet").exists()
@@ -93,6 +94,7 @@ def test_reopen_recounts_from_the_parts_on_disk(tmp_path):
     m = results.read_manifest(tmp_path)
     m["runs_completed"] = 99  # as if the manifest were stale (killed before its update)
     (tmp_path / "manifest.json").write_text(json.dumps(m))
+    w.close()
     w2 = results.ResultsWriter.reopen(tmp_path)
     assert (w2.manifest["runs_completed"], w2.manifest["runs_failed"]) == (2, 1)
 
@@ -120,6 +122,17 @@ def test_bad_folders_raise_one_line_results_errors(tmp_path, setup, message):
 def test_a_corrupt_part_is_a_results_error(tmp_path):
     w = results.ResultsWriter.create(tmp_path, {"runs_planned": 3})
     w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    (tmp_path / "runs/part-00000.parquet").write_bytes(b"garbage")
+    with pytest.raises(ResultsError, match="part-00000.parquet: damaged"):
+        results.load_results(tmp_path)
+
+
+def test_an_unreadable_part_of_a_folder_without_checksums_is_a_results_error(tmp_path):
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 3})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    del m["parts"], m["format"]  # as written before checksums existed
+    (tmp_path / "manifest.json").write_text(json.dumps(m))
     (tmp_path / "runs/part-00000.parquet").write_bytes(b"garbage")
     with pytest.raises(ResultsError, match="part-00000.parquet: unreadable part"):
         results.load_results(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -11,7 +12,12 @@ import yaml
 from pydantic import ValidationError
 
 from sim.scenario.loader import load_scenario
-from sim.scenario.refs import check_references, facts, model_at, reference_problems
+from sim.scenario.refs import (
+    check_references,
+    facts,
+    model_at,
+    reference_problems,
+)
 from sim.scenario.schema import (
     Condition,
     Dist,
@@ -27,6 +33,8 @@ from sim.scenario.schema import (
     Support,
     json_schema,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def error_text(model, data) -> str:

@@ -27,6 +27,7 @@ Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 SUMMARY_COLUMNS = [
     "outcome", "label", "binary", "n", "p", "p_lo", "p_hi", "mean", "q05", "q50", "q95", "mcse",
+    "timing",
 ]
 COMPARE_COLUMNS = [
     "outcome", "label", "binary", "method", "n_a", "n_b", "a", "b", "diff", "lo", "hi",
@@ -85,10 +86,13 @@ def summarise(runs: pd.DataFrame, outcomes: Mapping[str, Any]) -> pd.DataFrame:
     for oid, spec in outcomes.items():
         label, binary = _outcome_info(oid, spec)
         col = f"out:{oid}"
-        x = _finite(ok[col]) if col in ok else np.array([])
+        raw = ok[col].to_numpy(float) if col in ok else np.array([])
+        x = _finite(raw)
         row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS, math.nan)
-        row.update(outcome=oid, label=label, binary=binary, n=int(x.size))
-        if binary:
+        row.update(outcome=oid, label=label, binary=binary, n=int(x.size), timing=False)
+        if not binary and (np.isposinf(raw).any() or _is_timing(spec)):
+            _timing_from_values(row, raw[~np.isnan(raw)])
+        elif binary:
             p = float(x.mean()) if x.size else math.nan
             row["p"] = p
             row["p_lo"], row["p_hi"] = wilson(float(x.sum()), x.size)
@@ -99,6 +103,96 @@ def summarise(runs: pd.DataFrame, outcomes: Mapping[str, Any]) -> pd.DataFrame:
             row["mcse"] = mcse_mean(x)
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _is_timing(spec: Any) -> bool:
+    from sim.experiments.aggregate import is_timing
+
+    return is_timing(spec)
+
+
+def _timing_from_values(row: dict[str, Any], days: np.ndarray) -> None:
+    """A timing outcome's row from its values (+inf: not by the horizon, censored)."""
+    happened = np.isfinite(days)
+    n, k = int(days.size), int(happened.sum())
+    p = k / n if n else math.nan
+    row.update(timing=True, n=n, p=p, mcse=mcse_binary(p, n),
+               mean=float(days[happened].mean()) if k else math.nan)
+    row["p_lo"], row["p_hi"] = wilson(k, n)
+    if n:
+        row["q05"], row["q50"], row["q95"] = (float(v) for v in np.quantile(
+            days, (0.05, 0.5, 0.95), method="inverted_cdf"))
+
+
+def hist_quantiles(counts: np.ndarray, values: np.ndarray,
+                   qs: Sequence[float] = (0.05, 0.5, 0.95)) -> list[float]:
+    """Quantiles of a histogram: the value of the bin where the cumulative count first
+    reaches q * n (the inverse empirical CDF); NaN for an empty histogram."""
+    c = np.asarray(counts, np.float64)
+    n = c.sum()
+    if n <= 0:
+        return [math.nan] * len(qs)
+    cum = np.cumsum(c)
+    idx = [int(np.searchsorted(cum, max(q * n, 1e-9), side="left")) for q in qs]
+    return [float(values[min(i, len(values) - 1)]) for i in idx]
+
+
+def summarise_aggregate(agg: Any, outcomes: Mapping[str, Any]) -> pd.DataFrame:
+    """The summary table (SUMMARY_COLUMNS) from a results folder's aggregate.
+
+    Binary outcomes are exact (counts); quantity quantiles come from the value histograms
+    (within sim.experiments.aggregate.REL_ERROR of the exact sample quantiles); means and
+    MC errors from exact sums. A timing outcome (a day, +inf when it did not happen by the
+    horizon) gives p = P(happened by the horizon) with its Wilson interval, and the 5/50/95%
+    days over all runs with "not by the horizon" kept as censored (+inf when more than that
+    share of runs is censored): every run shares the horizon, so this is the Kaplan-Meier
+    estimate.
+    """
+    from sim.experiments import aggregate
+
+    rows = []
+    for oid, spec in outcomes.items():
+        label, binary = _outcome_info(oid, spec)
+        o = agg.outcomes.get(oid) if agg is not None else None
+        row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS, math.nan)
+        timing = o is not None and (aggregate.is_timing(spec) or o.pos_inf > 0) and not binary
+        row.update(outcome=oid, label=label, binary=binary, n=0 if o is None else o.n,
+                   timing=timing)
+        if o is None or (o.n == 0 and o.pos_inf == 0):
+            rows.append(row)
+            continue
+        if binary:
+            p = o.total / o.n
+            row.update(p=p, mcse=mcse_binary(p, o.n))
+            row["p_lo"], row["p_hi"] = wilson(o.total, o.n)
+        elif timing:
+            _timing_row(row, o)
+        else:
+            mean = o.total / o.n
+            var = max(o.squares / o.n - mean**2, 0.0) * o.n / max(o.n - 1, 1)
+            row.update(mean=mean, mcse=math.sqrt(var / o.n) if o.n > 1 else math.nan)
+            row["q05"], row["q50"], row["q95"] = hist_quantiles(
+                o.hist, aggregate.value_of_bin(np.arange(len(o.hist))))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _timing_row(row: dict[str, Any], o: Any) -> None:
+    """p = share of runs where it happened by the horizon; day quantiles with +inf censored."""
+    from sim.experiments import aggregate
+
+    n = o.n + o.pos_inf
+    p = o.n / n
+    if o.days is not None:
+        counts, values = o.days, np.arange(len(o.days), dtype=float)
+    else:
+        counts = o.hist
+        values = aggregate.value_of_bin(np.arange(len(o.hist)))
+    counts = np.append(counts, o.pos_inf)
+    values = np.append(values, math.inf)
+    row.update(n=n, p=p, mcse=mcse_binary(p, n), mean=o.total / o.n if o.n else math.nan)
+    row["p_lo"], row["p_hi"] = wilson(o.n, n)
+    row["q05"], row["q50"], row["q95"] = hist_quantiles(counts, values)
 
 
 def compare(runs_a: pd.DataFrame, runs_b: pd.DataFrame,
@@ -146,13 +240,14 @@ def compare(runs_a: pd.DataFrame, runs_b: pd.DataFrame,
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 
-def newcombe(k1: float, n1: int, k2: float, n2: int) -> tuple[float, float, float]:
+def newcombe(k1: float, n1: int, k2: float, n2: int,
+             z: float = Z95) -> tuple[float, float, float]:
     """Newcombe's hybrid score interval for p1 - p2 (independent samples): (diff, lo, hi)."""
     if n1 == 0 or n2 == 0:
         return math.nan, math.nan, math.nan
     p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson(k1, n1)
-    l2, u2 = wilson(k2, n2)
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
     d = p1 - p2
     lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)

@@ -140,6 +140,16 @@ def battle_days(df: pd.DataFrame) -> np.ndarray:
     return days.where(days >= 1).to_numpy(dtype=np.float64)
 
 
+def _km_advanced(df: pd.DataFrame) -> np.ndarray:
+    """KMDA: km the attacker advanced (negative: retreated); NaN when unknown (-9999)."""
+    import pandas as pd
+
+    if "KMDA" not in df:
+        return np.full(len(df), np.nan)
+    km = pd.to_numeric(df["KMDA"], errors="coerce")
+    return km.where(km > -9000).to_numpy(dtype=np.float64)
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     import pandas as pd
 
@@ -201,6 +211,7 @@ def read_cdb90(path: str | Path) -> Battles:
             "att_cas": cas["att_cas"].to_numpy(dtype=np.float64),
             "def_cas": cas["def_cas"].to_numpy(dtype=np.float64),
             "days": battle_days(d),
+            "km_advanced": _km_advanced(d),
         }
     )
     frame.insert(0, "log_ratio", np.log(frame["att_str"] / frame["def_str"]))

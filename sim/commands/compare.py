@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UsageError, check_at_least
+from sim.commands.options import add_ensemble_flags, check_ensemble_flags, workers
+from sim.errors import UsageError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,15 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="comma-separated variants of FILE to compare with its baseline")
     p.add_argument("--no-baseline", action="store_true",
                    help="compare variants against the first variant instead of the baseline")
-    p.add_argument("--runs", type=int, default=1000, help="replications per arm (default 1000)")
-    p.add_argument("--seed", type=int, default=1, help="root random seed (default 1)")
-    p.add_argument("--days", type=int, help="horizon in days (default: the scenario's)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: all cores)")
-    p.add_argument("--backend", choices=("local", "dask", "serial"), default="local",
-                   help="local processes (default), a dask cluster, or in process")
-    p.add_argument("--out", metavar="DIR",
-                   help="comparison folder (default results/<scenario>/compare-<time>-<seed>)")
+    add_ensemble_flags(p, runs_help="replications per arm", runs_minimum=2,
+                       out_help="comparison folder (default "
+                       "results/<scenario>/compare-<time>-<seed>)")
     p.set_defaults(handler=run)
 
 
@@ -51,9 +45,7 @@ def _variants(args: argparse.Namespace) -> list[str]:
 
 def _check_flags(args: argparse.Namespace) -> list[str]:
     """One-line errors for impossible flags, before anything runs; returns the variants."""
-    check_at_least("--runs", args.runs, 2)
-    check_at_least("--workers", args.workers, 1)
-    check_at_least("--days", args.days, 1)
+    check_ensemble_flags(args)
     for f in (args.file, args.file2):
         if f is not None and not Path(f).is_file():
             raise UsageError(f"{f}: no such scenario file")
@@ -71,14 +63,13 @@ def run(args: argparse.Namespace) -> int:
     from sim.experiments import compare as cmp
 
     variants = _check_flags(args)
-    workers = args.workers or os.cpu_count() or 1
     err = Console(stderr=True)
 
     def progress(name: str) -> None:
         err.print(f"running {name} ({args.runs} replications, seed {args.seed})")
 
-    common = dict(runs=args.runs, seed=args.seed, days=args.days, workers=workers, out=args.out,
-                  backend=args.backend, on_arm=progress)
+    common = dict(runs=args.runs, seed=args.seed, days=args.days, workers=workers(args),
+                  out=args.out, backend=args.backend, on_arm=progress)
     if args.file2:
         result = cmp.compare_files(args.file, args.file2, **common)  # type: ignore[arg-type]
     else:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from sim.commands.options import add_ensemble_flags, check_ensemble_flags, workers
 from sim.errors import UsageError, check_at_least
 from sim.experiments import forkserver
 
@@ -21,24 +21,14 @@ from sim.experiments import forkserver
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run a Monte Carlo ensemble of a scenario")
     p.add_argument("file", nargs="?", metavar="FILE", help="scenario YAML file")
-    p.add_argument("--runs", type=int, default=1000,
-                   help="replications (default 1000); 1 prints one narrated run")
-    p.add_argument("--seed", type=int, default=1, help="root random seed (default 1)")
-    p.add_argument("--variant", help="apply this variant of the scenario")
-    p.add_argument("--days", type=int, help="horizon in days (default: the scenario's)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: all cores)")
-    p.add_argument("--backend", choices=("local", "dask", "serial"), default="local",
-                   help="local processes (default), a dask cluster, or in process")
-    p.add_argument("--scheduler", metavar="URL",
-                   help="dask scheduler to use, e.g. tcp://host:8786 (implies --backend dask)")
+    add_ensemble_flags(p, runs_help="replications; 1 prints one narrated run",
+                       variant_help="apply this variant of the scenario", scheduler=True,
+                       out_help="results folder (default results/<scenario>/<time>-<seed>)")
     p.add_argument("--design", choices=("mc", "lhs"), default="mc",
                    help="sampling of uncertain facts: mc (default) or lhs (Latin hypercube)")
     p.add_argument("--batch-size", type=int, help="replications per task (default: automatic)")
     p.add_argument("--series-every", type=int, default=1, metavar="K",
                    help="record time series every K days (default 1)")
-    p.add_argument("--out", metavar="DIR",
-                   help="results folder (default results/<scenario>/<time>-<seed>)")
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted results folder")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -50,9 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_flags(args: argparse.Namespace) -> None:
     """One-line errors for impossible flags, before anything runs."""
-    check_at_least("--runs", args.runs, 1)
-    check_at_least("--workers", args.workers, 1)
-    check_at_least("--days", args.days, 1)
+    check_ensemble_flags(args)
     check_at_least("--batch-size", args.batch_size, 1)
     check_at_least("--series-every", args.series_every, 1)
     check_at_least("--draw", args.draw, 0)
@@ -70,29 +58,30 @@ def _check_flags(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from sim.experiments.ensemble import MIN_BATCH  # imports numpy only, not the engine
 
+    _check_flags(args)
     # A pool is used for more than one batch; start its fork server now, so its imports
     # overlap ours and the scenario's loading.
     several_batches = args.resume or args.runs > (args.batch_size or MIN_BATCH)
-    if args.backend == "local" and not args.scheduler and several_batches and (
-            args.workers or os.cpu_count() or 1) > 1:
+    if args.backend == "local" and not args.scheduler and several_batches and workers(args) > 1:
         forkserver.start_early()
     from rich.console import Console
 
     from sim.experiments import ensemble, results
 
-    _check_flags(args)
     err = Console(stderr=True)
-    workers = args.workers or os.cpu_count() or 1
-    backend = ensemble.make_backend("dask" if args.scheduler else args.backend, workers,
+    backend = ensemble.make_backend("dask" if args.scheduler else args.backend, workers(args),
                                     args.scheduler)
+    repaired = 0
     if args.resume:
-        results.read_manifest(args.resume)  # a one-line ResultsError if not a results folder
         folder = Path(args.resume)
+        # A one-line ResultsError if it is not a results folder or cannot be resumed.
+        repaired = len(results.read_manifest(folder, for_resume=True).get("repaired", []))
         go = functools.partial(ensemble.resume, folder, backend)
     else:
         from sim.scenario.loader import load
 
         loaded = load(args.file, args.variant)  # unknown variant: one-line ScenarioError
+        ensemble.check_days_fit(loaded.scenario, args.days)
         if args.runs == 1:
             return _single(loaded.scenario, args)
         plan = ensemble.RunPlan(Path(args.file), args.variant, args.seed, args.runs, args.days,
@@ -108,18 +97,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"interrupted: partial results in {folder} "
               f"(finish with: geosim run --resume {folder})", file=sys.stderr)
         return 130
-    _finish(folder, args)
+    _finish(folder, args, repaired)
     return 0
 
 
-def _finish(folder: Path, args: argparse.Namespace) -> None:
+def _finish(folder: Path, args: argparse.Namespace, repaired: int) -> None:
     from sim.analysis.stats import summarise
     from sim.commands.summary import print_summary, stdout_console
     from sim.experiments.results import ResultsReader
 
     reader = ResultsReader(folder)
     m = reader.manifest
-    print_summary(summarise(reader.runs(), m.get("outcomes") or {}), m, stdout_console())
+    for note in m.get("repaired", [])[repaired:]:
+        print(f"resume: {note}", file=sys.stderr)
+    runs = reader.runs()
+    print_summary(summarise(runs, m.get("outcomes") or {}), m, stdout_console())
+    if m["runs_failed"]:
+        print(failed_note(runs, m), file=sys.stderr)
     print(f"results: {folder}")
     if args.no_report:
         return
@@ -128,6 +122,16 @@ def _finish(folder: Path, args: argparse.Namespace) -> None:
     except ImportError:  # the report module is optional until it lands
         return
     print(f"report: {write_report(folder)}")
+
+
+def failed_note(runs: Any, manifest: dict[str, Any]) -> str:
+    """`3 of 50 runs failed and are left out of the table (most common: ...)`."""
+    failed = runs[runs["status"] != "ok"] if "status" in runs else runs.iloc[:0]
+    errors = failed["error"].astype(str).value_counts() if "error" in failed else None
+    common = f" (most common, {errors.iloc[0]}x: {errors.index[0]})" if errors is not None and \
+        len(errors) else ""
+    return (f"{manifest['runs_failed']:,} of {manifest['runs_planned']:,} runs failed and are "
+            f"left out of the table{common}")
 
 
 def _single(scenario: Any, args: argparse.Namespace) -> int:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
+from sim.commands.options import add_ensemble_flags, check_ensemble_flags, workers
 from sim.errors import UsageError, check_at_least
 
 TOP = 8  # facts printed per outcome (the CSV files hold all of them)
@@ -25,11 +25,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sensitivity", help="rank the uncertain facts by their effect on "
                               "each outcome (tornado, Sobol/rank indices, PRIM boxes)")
     p.add_argument("file", metavar="FILE", help="scenario YAML file")
-    p.add_argument("--runs", type=int, default=1000,
-                   help="model evaluations of the global sample (default 1000)")
-    p.add_argument("--seed", type=int, default=1, help="root random seed (default 1)")
-    p.add_argument("--variant", help="analyse this variant of the scenario")
-    p.add_argument("--days", type=int, help="horizon in days (default: the scenario's)")
     p.add_argument("--method", default="auto", choices=("auto", "sobol", "src", "spearman"),
                    help="global measure: sobol (needs runs >= 64 (D + 2) for auto), src "
                    "(standardised rank regression) or spearman; auto picks (default)")
@@ -40,12 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", action="append", default=[], metavar="ID=VALUE",
                    help="PRIM target for a quantity outcome: value above VALUE (default: "
                    "above its median); repeatable")
-    p.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: all cores)")
-    p.add_argument("--backend", choices=("local", "dask", "serial"), default="local",
-                   help="local processes (default), a dask cluster, or in process")
-    p.add_argument("--out", metavar="DIR",
-                   help="folder (default results/<scenario>/sensitivity-<time>-<seed>)")
+    add_ensemble_flags(p, runs_help="model evaluations of the global sample", runs_minimum=10,
+                       variant_help="analyse this variant of the scenario",
+                       out_help="folder (default results/<scenario>/sensitivity-<time>-<seed>)")
     p.set_defaults(handler=run)
 
 
@@ -63,9 +55,7 @@ def _thresholds(items: list[str]) -> dict[str, float]:
 
 
 def _check_flags(args: argparse.Namespace) -> None:
-    check_at_least("--runs", args.runs, 10)
-    check_at_least("--workers", args.workers, 1)
-    check_at_least("--days", args.days, 1)
+    check_ensemble_flags(args)
     check_at_least("--oat-reps", args.oat_reps, 0)
     if not Path(args.file).is_file():
         raise UsageError(f"{args.file}: no such scenario file")
@@ -82,13 +72,18 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [o.strip() for o in args.outcomes.split(",")] if args.outcomes else None
     err = Console(stderr=True)
     res = run_sensitivity(args.file, args.runs, args.seed, args.variant, args.days,
-                          args.method, outcomes, args.workers or os.cpu_count() or 1,
+                          args.method, outcomes, workers(args),
                           args.oat_reps, args.out, args.backend, thresholds,
                           on_stage=lambda s: err.print(s))
     out = stdout_console()
     out.print(f"global method: {describe_method(res)}")
+    from sim.experiments.sensitivity_stats import noise_warnings
+
+    warnings = noise_warnings(res.tornado, res.indices, list(res.outcomes))
     for oid in res.outcomes:
         out.print(ranking_table(res, oid))
+        if oid in warnings:
+            out.print(f"[bold yellow]{warnings[oid]}[/bold yellow]", highlight=False)
     out.print("[bold]PRIM scenario discovery[/bold] (over each outcome's 12 facts with the "
               "largest global index; the box on the peeling trajectory with coverage >= 50% "
               "and at most 3 facts that has the highest density)")
@@ -113,16 +108,18 @@ def describe_method(res: Any) -> str:
 
 
 def _rows(res: Any, oid: str) -> list[dict[str, Any]]:
-    """Facts of one outcome: top by swing and top by global index, sorted by |swing|."""
+    """Facts of one outcome in one ranking: by |swing| when the sweep ran (facts whose swing
+    interval excludes 0 first), else by global index; `rank` is the row's place in it."""
     t = res.tornado[res.tornado["outcome"] == oid].set_index("fact")
-    g = res.indices[res.indices["outcome"] == oid].reset_index(drop=True)
-    g_rank = {f: i + 1 for i, f in enumerate(g["fact"])}
-    g = g.set_index("fact")
-    keep = list(dict.fromkeys([*t.index[:TOP], *g.index[:TOP]]))
-    rows = [{"fact": f, "t": t.loc[f] if f in t.index else None, "g": g.loc[f],
-             "rank": g_rank[f]} for f in keep]
-    rows.sort(key=lambda r: -abs(r["t"]["swing"]) if r["t"] is not None else r["rank"])
-    return rows
+    g = res.indices[res.indices["outcome"] == oid].set_index("fact")
+    if len(t):
+        real = (t["swing_lo"] > 0) | (t["swing_hi"] < 0)
+        order = t.assign(_real=real, _size=t["swing"].abs()).sort_values(
+            ["_real", "_size"], ascending=[False, False], kind="stable").index[:TOP]
+    else:
+        order = g.sort_values("index", ascending=False, kind="stable").index[:TOP]
+    return [{"fact": f, "t": t.loc[f] if f in t.index else None, "g": g.loc[f], "rank": i + 1}
+            for i, f in enumerate(order)]
 
 
 def ranking_table(res: Any, oid: str) -> Any:

@@ -7,6 +7,7 @@ and the exit status is 2; valid files still get their summary line.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sim.errors import ScenarioError
 from sim.scenario.loader import load
@@ -39,6 +40,19 @@ def run(args: argparse.Namespace) -> int:
             f"{len(sc.regions)} regions, {len(sc.links)} links, {len(sc.events)} events, "
             f"{len(sc.outcomes)} outcomes, {len(sc.variants)} variants"
         )
+        _colour_warnings(f, sc)
     if failed:
         raise ScenarioError([p for exc in failed for p in exc.problems])
     return 0
+
+
+def _colour_warnings(path: str, scenario: object) -> None:
+    """Warn (not an error) about actors whose own colours a reader cannot tell apart
+    (sim.analysis.colors; added for the report, issue 13)."""
+    from sim.analysis.colors import actor_colors, near_duplicates
+
+    own = actor_colors(scenario, own=True)
+    for a, b, diff in near_duplicates(own):
+        print(f"{path}: warning: actors {a} ({own[a]}) and {b} ({own[b]}) have near-identical "
+              f"colours (difference {diff:.0f}, below 20); reports use a colour-blind-safe "
+              "palette by default", file=sys.stderr)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,19 +43,31 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
+from sim.experiments.discovery import (  # noqa: F401 (re-exported)
+    PRIM_SCREEN,
+    PrimBox,
+    discover,
+    prim_box,
+    prim_target,
+)
+from sim.experiments.sensitivity_stats import (  # noqa: F401 (re-exported)
+    INDEX_COLUMNS,
+    METHODS,
+    SOBOL_MIN,
+    SOBOL_MIN_AUTO,
+    TORNADO_COLUMNS,
+    choose_method,
+    discovery_sample,
+    ends,
+    global_indices,
+    rank_indices,
+    sobol_indices,
+    tornado_table,
+)
 from sim.model.batch import runs_table
 from sim.model.compile import compile_scenario
 from sim.model.engine import BatchResult, GeoModel, Sampling
 from sim.model.sampling import UncertainFact, quantile, rep_keys, sample_facts
-
-METHODS = ("sobol", "src", "spearman")
-SOBOL_MIN_AUTO = 64  # base sample size from which "auto" picks Sobol over Spearman
-SOBOL_MIN = 8  # below this SALib's bootstrap intervals are meaningless
-PRIM_SCREEN = 12  # facts PRIM peels over per outcome: the top ones by global index
-TORNADO_COLUMNS = ["outcome", "fact", "label", "low_value", "high_value", "out_low", "out_high",
-                   "baseline", "swing", "swing_lo", "swing_hi"]
-INDEX_COLUMNS = ["outcome", "fact", "method", "index", "index_conf", "signed", "s1", "s1_conf"]
-
 
 # --------------------------------------------------------------------------------------------
 # Running with facts fixed or given (the engine hook, kept here)
@@ -154,226 +165,6 @@ def to_facts(u: np.ndarray, facts: Sequence[UncertainFact]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# Pure statistics
-# --------------------------------------------------------------------------------------------
-
-
-def tornado_table(oat_runs: pd.DataFrame, facts: Sequence[UncertainFact],
-                  outcomes: Sequence[str]) -> pd.DataFrame:
-    """Tornado rows from an OAT sweep's runs (columns setting, rep, out:<id>).
-
-    Setting 0 is the baseline; `inner` is the replication index within a setting; settings
-    2j+1 and 2j+2 fix fact j at its low and its high.
-    Per outcome, rows are sorted by |swing| (out_high - out_low), largest first; swing_lo/hi
-    is the paired 95% t interval of the swing over the common replications.
-    """
-    from sim.analysis.stats import _t_half
-
-    ok = oat_runs[oat_runs["status"] == "ok"] if "status" in oat_runs else oat_runs
-    per = {s: g.set_index("inner") for s, g in ok.groupby("setting")}
-    rows = []
-    for oid in outcomes:
-        col = f"out:{oid}"
-        base = float(per[0][col].mean())
-        for j, f in enumerate(facts):
-            lo_t, hi_t = per.get(2 * j + 1), per.get(2 * j + 2)
-            if lo_t is None or hi_t is None:
-                continue
-            d = (hi_t[col] - lo_t[col]).dropna()
-            swing = float(d.mean()) if len(d) else math.nan
-            half = _t_half(float(d.std(ddof=1)) / math.sqrt(len(d)), len(d) - 1) \
-                if len(d) > 1 else math.nan
-            low, high = ends(f)
-            rows.append(dict(outcome=oid, fact=f.id, label=f.id, low_value=low,
-                             high_value=high, out_low=float(lo_t[col].mean()),
-                             out_high=float(hi_t[col].mean()), baseline=base, swing=swing,
-                             swing_lo=swing - half, swing_hi=swing + half))
-    df = pd.DataFrame(rows, columns=TORNADO_COLUMNS)
-    df["_abs"] = df["swing"].abs()
-    order = {o: i for i, o in enumerate(outcomes)}
-    df = df.sort_values(["outcome", "_abs"], key=lambda s: s.map(order) if s.name == "outcome"
-                        else s, ascending=[True, False], kind="stable")
-    return df.drop(columns="_abs").reset_index(drop=True)
-
-
-def rank_indices(x: pd.DataFrame, y: pd.Series | np.ndarray, method: str) -> pd.DataFrame:
-    """Spearman rank correlations or standardised rank regression coefficients of y on x.
-
-    Returns columns fact, signed, index (= |signed|), index_conf (95% half-width: Fisher z
-    for Spearman, OLS standard error x 1.96 for SRRC). A constant y or x gives 0 (no signal).
-    """
-    from scipy import stats as sps
-
-    n, d = x.shape
-    rx = x.rank().to_numpy(float)
-    ry = pd.Series(np.asarray(y, float)).rank().to_numpy(float)
-    sx, sy = rx.std(0), ry.std()
-    if method == "spearman":
-        if sy == 0:
-            signed = np.zeros(d)
-        else:
-            zx = np.where(sx > 0, (rx - rx.mean(0)) / np.where(sx > 0, sx, 1), 0.0)
-            signed = (zx * ((ry - ry.mean()) / sy)[:, None]).mean(0)
-        z = np.arctanh(np.clip(signed, -0.999999, 0.999999))
-        half = 1.959964 / math.sqrt(max(n - 3, 1))
-        conf = (np.tanh(z + half) - np.tanh(z - half)) / 2
-    elif method == "src":
-        if n <= d + 1:
-            raise UsageError(f"src needs more runs than facts + 1 ({n} runs, {d} facts); "
-                             "use --method spearman or more --runs")
-        keep = sx > 0
-        zx = (rx[:, keep] - rx[:, keep].mean(0)) / sx[keep]
-        zy = (ry - ry.mean()) / sy if sy > 0 else np.zeros(n)
-        coef, *_ = np.linalg.lstsq(zx, zy, rcond=None)
-        resid = zy - zx @ coef
-        s2 = float(resid @ resid) / max(n - zx.shape[1] - 1, 1)
-        se = np.sqrt(np.clip(np.diag(np.linalg.pinv(zx.T @ zx)) * s2, 0, None))
-        signed, conf = np.zeros(d), np.zeros(d)
-        signed[keep] = coef
-        conf[keep] = float(sps.norm.ppf(0.975)) * se
-    else:
-        raise ValueError(f"unknown rank method {method!r}")
-    return pd.DataFrame({"fact": list(x.columns), "signed": signed, "index": np.abs(signed),
-                         "index_conf": conf})
-
-
-def sobol_indices(y: np.ndarray, d: int, names: Sequence[str], seed: int = 0) -> pd.DataFrame:
-    """S1 and ST (SALib, Saltelli 2010 / Jansen estimators) from outputs in Saltelli order.
-
-    Returns columns fact, index (ST), index_conf, s1, s1_conf. A constant output (no
-    variance) gives zeros: no fact moves it.
-    """
-    from SALib.analyze import sobol as sobol_analyze
-
-    y = np.asarray(y, float)
-    if not np.isfinite(y).all() or np.var(y) == 0:
-        z = np.zeros(d)
-        return pd.DataFrame({"fact": list(names), "index": z, "index_conf": z, "s1": z,
-                             "s1_conf": z})
-    problem = {"num_vars": d, "names": list(names), "bounds": [[0, 1]] * d}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        si = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=200,
-                                   seed=seed)
-    return pd.DataFrame({"fact": list(names), "index": si["ST"], "index_conf": si["ST_conf"],
-                         "s1": si["S1"], "s1_conf": si["S1_conf"]})
-
-
-def choose_method(method: str, runs: int, d: int) -> tuple[str, int]:
-    """(method, Sobol base size N) for --method (auto|sobol|src|spearman) and --runs.
-
-    N is the largest power of two with N (d + 2) <= runs; "auto" picks Sobol when
-    N >= SOBOL_MIN_AUTO, otherwise Spearman.
-    """
-    n = 2 ** int(math.floor(math.log2(runs / (d + 2)))) if runs >= d + 2 else 0
-    if method == "auto":
-        method = "sobol" if n >= SOBOL_MIN_AUTO else "spearman"
-    if method not in METHODS:
-        raise UsageError(f"--method must be one of auto, {', '.join(METHODS)} (got {method})")
-    if method == "sobol" and n < SOBOL_MIN:
-        raise UsageError(f"--method sobol needs --runs >= {SOBOL_MIN * (d + 2)} for {d} facts "
-                         f"(N (D + 2) evaluations with N >= {SOBOL_MIN}); got {runs}")
-    return method, n
-
-
-# --------------------------------------------------------------------------------------------
-# PRIM scenario discovery
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PrimBox:
-    """A PRIM box: where `outcome` holds with `density` (vs `base_rate` overall)."""
-
-    outcome: str
-    target: str  # what "the outcome happens" means, e.g. "= 1" or "> 0.31 (median)"
-    density: float
-    base_rate: float
-    coverage: float
-    n: int
-    limits: tuple[tuple[str, float | None, float | None], ...]  # fact, lower, upper
-
-    def text(self, fmt: Callable[[float], str] | None = None) -> str:
-        """`haditha_falls: 62% of runs (vs 41% overall, coverage 55%) when a > 2,400 ...`."""
-        fmt = fmt or _fmt
-        conds = []
-        for fact, lo, hi in self.limits:
-            if lo is not None and hi is not None:
-                conds.append(f"{fmt(lo)} < {fact} < {fmt(hi)}")
-            elif lo is not None:
-                conds.append(f"{fact} > {fmt(lo)}")
-            elif hi is not None:
-                conds.append(f"{fact} < {fmt(hi)}")
-        when = " and ".join(conds) or "(no restriction found)"
-        return (f"{self.outcome} {self.target}: {_pct(self.density)} of runs (vs "
-                f"{_pct(self.base_rate)} overall, coverage {_pct(self.coverage)}) when {when}")
-
-
-def prim_box(x: pd.DataFrame, y: np.ndarray, outcome: str, target: str = "= 1",
-             min_coverage: float = 0.5, max_dims: int = 3,
-             peel_alpha: float = 0.05) -> PrimBox | None:
-    """The simplest PRIM box on the peeling trajectory (EMA Workbench, pasting not used).
-
-    Among trajectory boxes with coverage >= `min_coverage` and at most `max_dims` restricted
-    facts, the one with the highest density (ties: fewer restrictions). None when `y` is
-    constant (nothing to discover).
-    """
-    y = np.asarray(y, bool)
-    if y.all() or not y.any():
-        return None
-    prim = _prim_module()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        alg = prim.Prim(x.reset_index(drop=True), y, peel_alpha=peel_alpha)
-        box = alg.find_box()
-    traj = box.peeling_trajectory
-    ok = traj[(traj["coverage"] >= min_coverage) & (traj["res_dim"] <= max_dims)]
-    if ok.empty:
-        ok = traj.iloc[[0]]
-    best = ok.sort_values(["density", "res_dim"], ascending=[False, True], kind="stable").iloc[0]
-    i = int(best["id"])
-    lims, full = box.box_lims[i], box.box_lims[0]
-    limits = []
-    for col in x.columns:
-        lo, hi = float(lims[col].iloc[0]), float(lims[col].iloc[1])
-        lo_r = lo > float(full[col].iloc[0])
-        hi_r = hi < float(full[col].iloc[1])
-        if lo_r or hi_r:
-            limits.append((str(col), lo if lo_r else None, hi if hi_r else None))
-    return PrimBox(outcome, target, float(best["density"]), float(y.mean()),
-                   float(best["coverage"]), int(best["n"]), tuple(limits))
-
-
-def _prim_module() -> Any:
-    os.environ.setdefault("MPLBACKEND", "Agg")  # never open a window from a library call
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "ipyparallel not installed" on import
-        from ema_workbench.analysis import prim
-    return prim
-
-
-def prim_target(values: np.ndarray, binary: bool,
-                threshold: float | None = None) -> tuple[np.ndarray, str]:
-    """The boolean PRIM target of an outcome and how it reads ("= 1", "> 2,400 (median)")."""
-    v = np.asarray(values, float)
-    if binary:
-        return v > 0.5, "= 1"
-    if threshold is None:
-        t = float(np.nanmedian(v))
-        return v > t, f"> {_fmt(t)} (median)"
-    return v > threshold, f"> {_fmt(threshold)}"
-
-
-def _pct(p: float) -> str:
-    """A share as a percentage; rare outcomes keep a decimal so 0.2% does not read 0%."""
-    return f"{p:.1%}" if p < 0.1 else f"{p:.0%}"
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-
-
-# --------------------------------------------------------------------------------------------
 # Orchestration
 # --------------------------------------------------------------------------------------------
 
@@ -401,70 +192,6 @@ def oat_settings(facts: Sequence[UncertainFact]) -> tuple[tuple[int, float], ...
     return tuple(out)
 
 
-def ends(f: UncertainFact) -> tuple[float, float]:
-    """(low, high) of an uncertain fact (both are set: that is what makes it uncertain)."""
-    assert f.fact.low is not None and f.fact.high is not None
-    return float(f.fact.low), float(f.fact.high)
-
-
-def global_indices(runs: pd.DataFrame, method: str, facts: Sequence[UncertainFact],
-                   outcomes: Sequence[str], seed: int = 0) -> pd.DataFrame:
-    """Per-outcome indices from a global sample's runs (Saltelli order for "sobol")."""
-    ok = runs.sort_values("rep", kind="stable")
-    names = [f.id for f in facts]
-    parts = []
-    for oid in outcomes:
-        y = ok[f"out:{oid}"].to_numpy(float)
-        if method == "sobol":
-            df = sobol_indices(y, len(facts), names, seed)
-            df["signed"] = math.nan
-            label = "sobol ST"
-        else:
-            df = rank_indices(ok[[f"fact:{n}" for n in names]].set_axis(names, axis=1), y,
-                              method)
-            df["s1"], df["s1_conf"] = math.nan, math.nan
-            label = "|SRRC|" if method == "src" else "|Spearman rho|"
-        df.insert(0, "outcome", oid)
-        df["method"] = label
-        parts.append(df.sort_values("index", ascending=False, kind="stable"))
-    return pd.concat(parts, ignore_index=True)[INDEX_COLUMNS] if parts else \
-        pd.DataFrame(columns=INDEX_COLUMNS)
-
-
-def discovery_sample(runs: pd.DataFrame, method: str, d: int) -> pd.DataFrame:
-    """Rows fit for PRIM: all of an LHS sample; only the A and B rows of a Saltelli design
-    (the AB rows are recombinations, not fresh draws)."""
-    if method != "sobol":
-        return runs
-    pos = runs["rep"].to_numpy() % (d + 2)
-    return runs[(pos == 0) | (pos == d + 1)]
-
-
-def discover(runs: pd.DataFrame, facts: Sequence[UncertainFact],
-             outcomes: Mapping[str, Mapping[str, Any]],
-             thresholds: Mapping[str, float] | None = None,
-             indices: pd.DataFrame | None = None, screen: int = PRIM_SCREEN) -> list[PrimBox]:
-    """A PRIM box per outcome (skipping outcomes that never or always happen).
-
-    With `indices` (from `global_indices`), PRIM sees only each outcome's `screen` facts with
-    the largest global index: with ~100 facts and ~1,000 runs, peeling over every fact finds
-    spurious restrictions on facts that do not matter (and is slow).
-    """
-    names = [f.id for f in facts]
-    ok = runs[runs["status"] == "ok"] if "status" in runs else runs
-    x = ok[[f"fact:{n}" for n in names]].set_axis(names, axis=1)
-    out = []
-    for oid, spec in outcomes.items():
-        cols = names
-        if indices is not None and len(names) > screen:
-            top = indices[indices["outcome"] == oid].nlargest(screen, "index")["fact"]
-            cols = [n for n in names if n in set(top)]
-        y, target = prim_target(ok[f"out:{oid}"].to_numpy(float), bool(spec.get("binary")),
-                                (thresholds or {}).get(oid))
-        box = prim_box(x[cols], y, oid, target)
-        if box is not None:
-            out.append(box)
-    return out
 
 
 def run_sensitivity(path: str, runs: int, seed: int = 1, variant: str | None = None,

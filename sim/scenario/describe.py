@@ -163,6 +163,12 @@ def effect_text(e: Effect) -> str:
         return f"air strike by {x.actor} on {x.target} in {x.region} ({fact_text(x.sorties)})"
     if e.handover is not None:
         return f"handover of {x.region} to {x.actor}"
+    if e.aggression is not None:
+        return f"aggression {x.actor} = {fact_text(x.value)}"
+    if e.withdraw is not None:
+        return f"{x.actor} withdraws from {', '.join(x.regions)}"
+    if e.restrict is not None:
+        return f"{x.actor} {'may enter' if x.allow else 'stays out of'} {', '.join(x.regions)}"
     sign = "+" if x.delta.value > 0 else ""
     return f"{name} {x.actor} {sign}{fact_text(x.delta)}"
 
@@ -196,6 +202,11 @@ def events_table(sc: Scenario) -> Table | None:
 
 
 def outcome_target(o: Outcome) -> str:
+    if o.regions:  # control_all
+        return f"all of {', '.join(o.regions)} by {', '.join(o.by)}" + (" (ever)" if o.ever
+                                                                       else "")
+    if o.event is not None:  # event_fired
+        return f"event {o.event}"
     if o.region is not None:
         return f"{o.region} by {', '.join(o.by)}" + (" (ever)" if o.ever else "")
     goal = f" goal {o.goal}" if o.goal is not None else ""

@@ -1,28 +1,37 @@
 """The edge of the system: YAML files in, validated frozen `Scenario` objects out.
 
 Steps: read YAML keeping positions -> resolve `extends:` (deep merge onto the base file) ->
-apply a variant's dotted-path overrides -> validate with pydantic -> check cross-references.
+apply a variant's dotted-path overrides -> fill actors' profile defaults
+(sim.scenario.profiles) -> validate with pydantic -> check cross-references.
 Every problem from every step is collected and raised together as one ScenarioError whose
 lines read `FILE:LINE:COL: dotted.path: message (got VALUE; allowed ...)`.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import dataclass
-from difflib import get_close_matches
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.refs import check_references, field_named, model_at, reference_problems, walk
+from sim.scenario.files import FileRefused, check_name, read_text
+from sim.scenario.messages import at, brief, from_pydantic
+from sim.scenario.profiles import resolve_profiles
+from sim.scenario.refs import check_references, reference_problems, walk
 from sim.scenario.schema import Fact, Scenario
-from sim.scenario.yamlpos import Located, PathT, Pos, dotted, load_with_positions, shown
+from sim.scenario.variants import apply_variant, variant_names
+from sim.scenario.yamlpos import Located, PathT, Pos, load_text_with_positions, shown
+
+__all__ = ["LoadedScenario", "apply_variant", "dump_scenario", "load", "load_scenario",
+           "validate", "variant_names"]
+
+MAX_EXTENDS = 16
+"""Longest `extends:` chain below a file (the project's deepest is 1)."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,7 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     variant: str | None
-    sha256: str  # hash of every file read (the file and its `extends:` chain)
+    sha256: str  # hash of every file read (the file, its `extends:` chain, its profiles)
 
 
 def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
@@ -56,9 +65,10 @@ def load(path: str | Path, variant: str | None = None, *, strict: bool = False) 
         ScenarioError: with every problem found, each located in its file.
     """
     path = Path(path)
-    located, digest = _read_with_extends(path, seen=())
+    located, digest = _read_with_extends(path)
     if variant is not None:
         located = apply_variant(located, variant)
+    located, digest = resolve_profiles(located, path, digest)  # actors' `profile:` defaults
     scenario = validate(located, strict=strict, check_variants=variant is None)
     return LoadedScenario(scenario, path, variant, digest)
 
@@ -84,18 +94,18 @@ def _check(located: Located, strict: bool) -> tuple[Scenario | None, list[Proble
     problems = list(located.problems)
     data = located.data
     if not isinstance(data, dict):
-        return None, problems + [_at(located, (), "a scenario is a mapping of sections "
-                                                  f"(got {_show(data)})")]
+        return None, problems + [at(located, (), "a scenario is a mapping of sections "
+                                                  f"(got {brief(data)})")]
     already = {p.path for p in problems}  # e.g. an unreadable date: said once, by yamlpos
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        schema = [_problem_from_pydantic(err, located) for err in exc.errors()]
+        schema = [from_pydantic(err, located) for err in exc.errors()]
         schema = [p for p in schema if p.path not in already]
         said = already | {p.path for p in schema}
-        refs = [_at(located, path, msg) for path, msg in reference_problems(data)]
+        refs = [at(located, path, msg) for path, msg in reference_problems(data)]
         return None, problems + schema + [p for p in refs if p.path not in said]
-    problems += [_at(located, path, msg) for path, msg in check_references(scenario)]
+    problems += [at(located, path, msg) for path, msg in check_references(scenario)]
     if strict:
         problems += _unsourced(scenario, located)
     return scenario, problems
@@ -111,7 +121,7 @@ def _unsourced(scenario: Scenario, located: Located) -> list[Problem]:
     for path, obj in walk(scenario):
         written = isinstance(obj, Fact) and path in located.positions
         if written and obj.source is None and not obj.assumption:
-            out.append(_at(located, path, "fact has neither source nor assumption: true "
+            out.append(at(located, path, "fact has neither source nor assumption: true "
                                           f"(got {obj.value:g}; strict mode needs one)"))
     return out
 
@@ -143,34 +153,82 @@ def _in_variant(p: Problem, name: str) -> Problem:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[Located, str]:
-    located = load_with_positions(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    data = located.data
-    if not isinstance(data, dict) or "extends" not in data:
-        return located, digest
-    base_name = data.pop("extends")
-    pos = located.pos(("extends",))
+def _read_with_extends(path: Path) -> tuple[Located, str]:
+    """The file merged onto its `extends:` chain (at most MAX_EXTENDS files below it)."""
+    try:
+        chain = [(path, *_read(path))]
+        seen = {_resolved(path)}
+    except FileRefused as exc:
+        raise ScenarioError([Problem(str(path), 0, 0, "", str(exc))]) from None
+    while True:
+        here, located, _ = chain[-1]
+        data = located.data
+        if not isinstance(data, dict) or "extends" not in data:
+            break
+        base_name = data.pop("extends")
+        pos = located.pos(("extends",))
+        base_path = _base_path(here, base_name, pos, seen)
+        if len(chain) > MAX_EXTENDS:
+            raise ScenarioError([_extends_problem(pos, f"chain too long (more than {MAX_EXTENDS} "
+                                                  f"extends in a row; allowed at most "
+                                                  f"{MAX_EXTENDS})", base_name)])
+        try:
+            chain.append((base_path, *_read(base_path)))
+        except FileRefused as exc:
+            raise ScenarioError([_extends_problem(pos, str(exc), base_name)]) from None
+        seen.add(base_path)
+    _, merged, digest = chain.pop()
+    while chain:
+        _, over, over_digest = chain.pop()
+        merged = _merge_onto(merged, over)
+        digest = hashlib.sha256((digest + over_digest).encode()).hexdigest()
+    return merged, digest
+
+
+def _read(path: Path) -> tuple[Located, str]:
+    """One file's located data and the sha256 of its bytes (read once: it may be a pipe)."""
+    text = read_text(path, str(path))
+    return load_text_with_positions(text, str(path)), hashlib.sha256(
+        text.encode("utf-8")).hexdigest()
+
+
+def _base_path(here: Path, base_name: Any, pos: Pos, seen: set[Path]) -> Path:
     if not isinstance(base_name, str):
         raise ScenarioError([Problem(pos.file, pos.line, pos.col, "extends",
-                                     f"must be a file path (got {_show(base_name)})")])
-    base_path = (path.parent / base_name).resolve()
-    if base_path in seen or base_path == path.resolve():
-        raise ScenarioError([Problem(pos.file, pos.line, pos.col, "extends",
-                                     f"circular extends (got {base_name})")])
-    if not base_path.exists():
-        raise ScenarioError([Problem(pos.file, pos.line, pos.col, "extends",
-                                     f"no such file (got {base_name})")])
-    base, base_digest = _read_with_extends(base_path, (*seen, path.resolve()))
+                                     f"must be a file path (got {brief(base_name)})")])
+    try:
+        check_name(base_name)
+        base_path = _resolved(here.parent / base_name)
+    except FileRefused as exc:
+        raise ScenarioError([_extends_problem(pos, str(exc), base_name)]) from None
+    if base_path in seen:
+        raise ScenarioError([_extends_problem(pos, "circular extends", base_name)])
+    return base_path
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
+        raise FileRefused(f"cannot resolve the path ({exc})") from None
+
+
+def _extends_problem(pos: Pos, reason: str, base_name: str) -> Problem:
+    name = shown(base_name)
+    name = name if len(name) <= 60 else name[:57] + "..."
+    return Problem(pos.file, pos.line, pos.col, "extends", f"{reason} (got {name})")
+
+
+def _merge_onto(base: Located, over: Located) -> Located:
+    """`over`'s data deep-merged onto `base`'s, with the positions of whichever value won."""
     replaced: set[PathT] = set()
-    merged = _deep_merge(base.data, data, (), replaced)
+    merged = _deep_merge(base.data, over.data, (), replaced)
     # Positions inside a base value that this file replaced would point at text that no longer
     # counts: drop them, so problems there are placed in this file.
     positions = {p: pos for p, pos in base.positions.items()
                  if not any(p[:n] in replaced for n in range(1, len(p) + 1))}
-    positions.update(located.positions)
-    both = hashlib.sha256((base_digest + digest).encode()).hexdigest()
-    return Located(merged, positions, base.problems + located.problems), both
+    positions.update(over.positions)
+    return Located(merged, positions, base.problems + over.problems)
 
 
 _FACT_KEYS = frozenset(Fact.model_fields)
@@ -193,206 +251,6 @@ def _deep_merge(base: Any, over: Any, path: PathT, replaced: set[PathT]) -> Any:
         return out
     replaced.add(path)
     return over
-
-
-def variant_names(located_or_scenario: Any) -> list[str]:
-    """Ids of the variants declared in located data or in a Scenario, sorted."""
-    if isinstance(located_or_scenario, Located):
-        data = located_or_scenario.data
-        variants = data.get("variants") if isinstance(data, dict) else None
-        return sorted(str(k) for k in variants) if isinstance(variants, dict) else []
-    return sorted(located_or_scenario.variants)
-
-
-def apply_variant(located: Located, name: str) -> Located:
-    """Return a copy of `located` with the variant's `set:` overrides applied.
-
-    Raises:
-        ScenarioError: unknown variant, or a `set:` path that does not exist.
-    """
-    data = copy.deepcopy(located.data)
-    variants = data.get("variants") if isinstance(data, dict) else None
-    if not isinstance(variants, dict) or name not in variants:
-        known = sorted(shown(k) for k in variants) if isinstance(variants, dict) else []
-        near = get_close_matches(name, known, n=1)
-        hint = f"did you mean '{near[0]}'? " if near else ""
-        raise ScenarioError([_at(located, ("variants",), f"unknown variant '{shown(name)}' ({hint}"
-                                 f"allowed: {', '.join(known) or 'none declared'})")])
-    spec = variants[name]
-    overrides = spec.get("set") if isinstance(spec, dict) else None
-    if not isinstance(overrides, dict):
-        raise ScenarioError([_at(located, ("variants", name, "set"), "expected a mapping of "
-                                 f"dotted paths to new values (got {_show(overrides)})")])
-    positions = dict(located.positions)
-    problems: list[Problem] = []
-    for key, value in overrides.items():
-        where: PathT = ("variants", name, "set", key)
-        target, err = _set_path(data, str(key), value, name)
-        if err:
-            problems.append(_at(located, where, err))
-            continue
-        # Problems with the new value are reported at the variant's line, not the base file's.
-        for p in list(positions):
-            if p[: len(target)] == target:
-                del positions[p]
-        positions[target] = located.pos(where)
-    if problems:
-        raise ScenarioError(problems)
-    return Located(data, positions, list(located.problems))
-
-
-def _set_path(data: Any, key: str, value: Any, variant: str) -> tuple[PathT, str | None]:
-    """Set `data[path] = value`; return the resolved path, or an error when it does not exist."""
-    if not key or any(not part for part in key.split(".")):
-        return (), f"no such path '{key}' (expected dotted keys such as actors.ID.forces.reserve)"
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
-    node, done = data, list[Any]()
-    for part in parts[:-1]:
-        node, resolved, err = _step(node, part, done)
-        if err:
-            return (), err
-        done.append(resolved)
-    last = parts[-1]
-    if isinstance(node, list):
-        if not isinstance(last, int) or not 0 <= last < len(node):
-            return (), (f"no such path '{key}' (list index {last} out of range "
-                        f"0..{len(node) - 1})")
-        old = node[last]
-    elif isinstance(node, dict):
-        last = str(last)  # mapping keys are strings, even ids that look like numbers
-        old = node.get(last)
-    else:
-        return (), f"no such path '{key}' ({dotted(tuple(done)) or 'the file'} is not a mapping)"
-    target = (*done, last)
-    node[last] = _override(old, value, variant, target)  # type: ignore[index]
-    return target, None
-
-
-def _step(node: Any, part: str | int, done: list[Any]) -> tuple[Any, Any, str | None]:
-    if isinstance(node, dict) and str(part) in node:
-        return node[str(part)], str(part), None
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part], part, None
-    so_far = dotted((*done, part))
-    if isinstance(node, dict):
-        near = get_close_matches(str(part), [shown(k) for k in node], n=1)
-        hint = f"; did you mean '{near[0]}'?" if near else ""
-        return None, part, f"no such path '{so_far}'{hint}"
-    if isinstance(node, list):
-        return None, part, f"no such path '{so_far}' (list index out of range 0..{len(node) - 1})"
-    return None, part, f"no such path '{so_far}'"
-
-
-def _override(old: Any, value: Any, variant: str, target: PathT) -> Any:
-    """The value a variant puts at `target`.
-
-    A plain number put where the schema expects a fact is the analyst's what-if, so it becomes
-    an assumption that names the variant (replacing any source the base fact had).
-    """
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if is_number and model_at(target) is Fact:
-        return {"value": value, "assumption": True, "note": f"set by variant '{variant}'"}
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# Turning pydantic errors into located, actionable lines
-# --------------------------------------------------------------------------------------------
-
-_ID_RULE = "allowed: lower-case letters, digits, '-' and '_', starting with a letter or digit"
-
-# pydantic error type -> our wording; "{got}" is the offending value.
-_PLAIN = {
-    "int_type": "expected a whole number",
-    "int_parsing": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "float_type": "expected a number",
-    "float_parsing": "expected a number",
-    "finite_number": "expected a finite number",
-    "bool_type": "expected true or false",
-    "bool_parsing": "expected true or false",
-    "string_type": "expected text",
-    "date_type": "expected a date YYYY-MM-DD",
-    "date_parsing": "expected a date YYYY-MM-DD",
-    "date_from_datetime_parsing": "expected a date YYYY-MM-DD",
-    "date_from_datetime_inexact": "expected a date YYYY-MM-DD",
-    "list_type": "expected a list",
-    "tuple_type": "expected a list of two ids",
-    "dict_type": "expected a mapping",
-    "model_type": "expected a mapping",
-    "model_attributes_type": "expected a mapping",
-}
-_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
-           "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}
-
-
-def _at(located: Located, path: PathT, message: str) -> Problem:
-    pos: Pos = located.pos(path)
-    return Problem(pos.file, pos.line, pos.col, dotted(path), message)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    text = "null" if value is None else repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _problem_from_pydantic(err: Any, located: Located) -> Problem:
-    loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
-    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    got = f"(got {_show(value)})"
-    if loc and loc[-1] == "[key]":  # a mapping key that is not a valid id
-        return _at(located, loc[:-1], f"not a valid id (got {_show(value)}; {_ID_RULE})")
-    if kind == "missing":
-        if isinstance(loc[-1], int):
-            return _at(located, loc[:-1], f"expected two ids (got {loc[-1]})")
-        what = _field_description(model_at(loc[:-1]), str(loc[-1]))
-        p = located.pos(loc[:-1])
-        return Problem(p.file, p.line, p.col, dotted(loc), f"missing required field{what}")
-    if kind == "extra_forbidden":
-        allowed = _allowed_fields(model_at(loc[:-1]))
-        near = get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"did you mean '{near[0]}'? " if near else ""
-        return _at(located, loc, f"unknown field '{shown(loc[-1])}' ({hint}allowed: "
-                   f"{', '.join(allowed)})")
-    if kind in ("model_type", "model_attributes_type") and model_at(loc) is Fact:
-        return _at(located, loc, f"expected a number or a fact {{value, low, high, source, ...}} "
-                   f"{got}")
-    if kind == "enum":
-        return _at(located, loc, f"not an allowed value (got {_show(value)}; "
-                   f"allowed {ctx.get('expected', '')})")
-    if kind == "string_pattern_mismatch":
-        return _at(located, loc, f"not a valid id (got {_show(value)}; {_ID_RULE})")
-    if kind in _BOUNDS:
-        key, op = _BOUNDS[kind]
-        return _at(located, loc, f"must be {op} {ctx.get(key)} {got}")
-    if kind in ("too_short", "too_long"):
-        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        least = "at least" if kind == "too_short" else "at most"
-        if loc and loc[-1] == "between":
-            return _at(located, loc, f"expected two ids (got {ctx.get('actual_length')})")
-        return _at(located, loc, f"expected {least} {n} item{'s' if n != 1 else ''} "
-                   f"(got {ctx.get('actual_length')})")
-    if kind in _PLAIN:
-        return _at(located, loc, f"{_PLAIN[kind]} {got}")
-    text = err["msg"].removeprefix("Value error, ")
-    if kind != "value_error" and "(got" not in text:
-        text = f"{text[0].lower()}{text[1:]} {got}"
-    return _at(located, loc, text)
-
-
-def _allowed_fields(model: type[BaseModel] | None) -> list[str]:
-    if model is None:
-        return []
-    return [info.alias or name for name, info in model.model_fields.items()]
-
-
-def _field_description(model: type[BaseModel] | None, name: str) -> str:
-    info = field_named(model, name)[1] if model else None
-    return f" ({info.description})" if info is not None and info.description else ""
 
 
 # --------------------------------------------------------------------------------------------

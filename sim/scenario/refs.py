@@ -12,6 +12,7 @@ this path", which the loader needs to word its messages.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from difflib import get_close_matches
 from types import UnionType
@@ -66,7 +67,24 @@ def check_references(sc: Scenario) -> list[tuple[PathT, str]]:
     problems += _duplicate_pairs(sc)
     problems += _support_parties(sc)
     problems += _goal_indices(sc)
+    problems += _cut_goal_links(sc)
+    problems += _calendar(sc)
     return problems
+
+
+def days_in_calendar(as_of: dt.date) -> int:
+    """Days from `as_of` to 9999-12-31, the last date that dates (and the narrative) handle."""
+    return (dt.date.max - as_of).days
+
+
+def _calendar(sc: Scenario) -> list[tuple[PathT, str]]:
+    meta = sc.scenario
+    room = days_in_calendar(meta.as_of)
+    if meta.horizon_days <= room:
+        return []
+    return [(("scenario", "horizon_days"), f"as_of {meta.as_of} plus {meta.horizon_days} days "
+             f"ends after 9999-12-31, the last date the calendar holds (allowed at most {room} "
+             "days from this as_of)")]
 
 
 def reference_problems(data: Any) -> list[tuple[PathT, str]]:
@@ -92,7 +110,7 @@ def reference_problems(data: Any) -> list[tuple[PathT, str]]:
             problems.append((path, _unknown(kind, value, known)))
 
     _walk_raw(Scenario, data, (), need)
-    return problems
+    return problems + campaign_reference_problems(data)
 
 
 def _table(section: Any) -> dict[str, Any] | None:
@@ -227,4 +245,77 @@ def _goal_indices(sc: Scenario) -> list[tuple[PathT, str]]:
         if oc.goal >= n:
             out.append((("outcomes", oid, "goal"),
                         f"{oc.actor} has {n} goals (got index {oc.goal}; allowed 0..{n - 1})"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Campaign fields (CAMPAIGN_SPEC.md): region lists, cut-goal links and event ids
+# --------------------------------------------------------------------------------------------
+
+
+def campaign_reference_problems(data: Any) -> list[tuple[PathT, str]]:
+    """Unknown regions and events named by the campaign fields, in raw scenario data.
+
+    The region lists (`bases`, `restricted_regions.regions`, `withdraw`/`restrict` effects,
+    `control_all` outcomes, a `cut` goal's `link`) and an `event_fired` outcome's `event`.
+    Tolerant like :func:`reference_problems`: what is not a mapping or a list is skipped.
+    """
+    if not isinstance(data, dict):
+        return []
+    tables = {"region": _table(data.get("regions")), "event": _table(data.get("events", {}))}
+    problems: list[tuple[PathT, str]] = []
+
+    def need(kind: str, value: Any, path: PathT) -> None:
+        known = tables[kind]
+        if known is not None and isinstance(value, str) and value not in known:
+            problems.append((path, _unknown(kind, value, known)))
+
+    def regions_at(node: Any, key: str, path: PathT) -> None:
+        values = node.get(key) if isinstance(node, dict) else None
+        if isinstance(values, list | tuple):
+            for i, value in enumerate(values):
+                need("region", value, (*path, key, i))
+
+    for aid, actor in _mapping_items(data.get("actors")):
+        here: PathT = ("actors", aid)
+        regions_at(actor, "bases", here)
+        regions_at(actor.get("restricted_regions"), "regions", (*here, "restricted_regions"))
+        for i, goal in _list_items(actor.get("goals")):
+            regions_at(goal, "link", (*here, "goals", i))
+    for eid, event in _mapping_items(data.get("events")):
+        for i, effect in _list_items(event.get("effects")):
+            for kind in ("withdraw", "restrict"):
+                regions_at(effect.get(kind), "regions", ("events", eid, "effects", i, kind))
+    for oid, outcome in _mapping_items(data.get("outcomes")):
+        regions_at(outcome, "regions", ("outcomes", oid))
+        need("event", outcome.get("event"), ("outcomes", oid, "event"))
+    return problems
+
+
+def _mapping_items(section: Any) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(section, dict):
+        return []
+    return [(k, v) for k, v in section.items() if isinstance(v, dict)]
+
+
+def _list_items(section: Any) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(section, list):
+        return []
+    return [(i, v) for i, v in enumerate(section) if isinstance(v, dict)]
+
+
+def _cut_goal_links(sc: Scenario) -> list[tuple[PathT, str]]:
+    """A `cut` goal names a road that the scenario declares."""
+    declared = {frozenset(link.between) for link in sc.links}
+    out: list[tuple[PathT, str]] = []
+    for aid, actor in sc.actors.items():
+        for i, goal in enumerate(actor.goals):
+            if goal.link is None or frozenset(goal.link) in declared:
+                continue
+            if not set(goal.link) <= set(sc.regions):
+                continue  # an unknown region: said once, by campaign_reference_problems
+            shown_links = ", ".join(sorted("-".join(link.between) for link in sc.links))
+            out.append((("actors", aid, "goals", i, "link"),
+                        f"no link joins {goal.link[0]} and {goal.link[1]} (allowed: a "
+                        f"declared link: {shown_links or 'none declared'})"))
     return out

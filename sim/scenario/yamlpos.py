@@ -4,10 +4,17 @@
 (a tuple of keys and list indices) to its (file, line, column), so that any later problem
 (schema, cross-reference, variant) can be reported at the exact place in the file.
 Duplicate keys, which PyYAML silently accepts, are reported as problems.
+
+Limits are checked while the file is parsed, not after, so hostile input fails fast and
+small (see sim/scenario/yamlread.py): a node count, a nesting depth, a magnitude for numbers
+and text without control characters. Numbers are read one way: `1e308` and `1.0e308` are
+both floats (YAML 1.1 would read the second, and `1e3`, as text).
 """
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +24,19 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.files import FileRefused, read_text
+from sim.scenario.yamlread import MAX_DEPTH, MAX_NODES, compose_nodes
 
 Key = str | int
-MAX_NODES = 100_000
-"""Most values one file may hold once aliases are expanded (a real scenario has a few thousand)."""
 PathT = tuple[Key, ...]
+
+MAX_MAGNITUDE = 1e15
+"""Largest absolute number a file may hold. Far above any real quantity (8e9 people, 1e8 USD
+million), far below where the engine's float arithmetic overflows (a goal weight of 1e308
+made personnel NaN)."""
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidirectional overrides: they reorder what a terminal or a report shows (Trojan Source)."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +80,12 @@ class _Walker:
         self.count += 1
         if self.count > MAX_NODES:
             # Aliases can expand a small file into billions of values ("billion laughs").
-            raise ScenarioError([self._at(node, path, f"too many values (more than {MAX_NODES}; "
-                                          "aliases expanding without end?)")])
+            raise ScenarioError([self._at(node, path, f"too many values (more than {MAX_NODES}"
+                                          "; aliases expanding without end?)")])
+        if len(path) > MAX_DEPTH:
+            # Aliases inside aliases nest deeper than the text does.
+            raise ScenarioError([self._at(node, (), f"nested too deeply (more than {MAX_DEPTH} "
+                                          "levels once aliases are expanded)")])
         if id(node) in self.open:
             raise ScenarioError([self._at(node, path, "an alias refers to itself (a YAML "
                                           "anchor inside its own value)")])
@@ -83,16 +102,16 @@ class _Walker:
 
     def _scalar(self, node: ScalarNode, path: PathT) -> Any:
         try:
-            return self.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError, yaml.YAMLError) as exc:
-            # e.g. `2020-13-01` looks like a date to YAML but is not one.
-            kind = {"timestamp": "date", "int": "whole number", "float": "number"}.get(
-                node.tag.rsplit(":", 1)[-1], "value"
-            )
-            detail = getattr(exc, "problem", None) or str(exc)
-            self._problem(node, path, f"not a valid {kind}: {detail} (got {node.value!r}; "
-                          "quote it if it is text)")
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, KeyError, AttributeError, TypeError, IndexError,
+                yaml.YAMLError) as exc:
+            # e.g. `2020-13-01` looks like a date to YAML but is not one; `!!bool maybe`.
+            self._problem(node, path, _unreadable(node, exc))
             return node.value
+        why = _refused(value)
+        if why:
+            self._problem(node, path, why)
+        return value
 
     def _mapping(self, node: MappingNode, path: PathT) -> dict[Any, Any]:
         self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
@@ -101,7 +120,7 @@ class _Walker:
         for key_node, value_node in node.value:
             key = self.walk(key_node, (*path, "<key>"))
             if not isinstance(key, str | int | float | bool) or key is None:
-                self._problem(key_node, path, f"a key must be a plain name (got {key!r})")
+                self._problem(key_node, path, f"a key must be a plain name (got {_brief(key)})")
                 continue
             key = str(key) if not isinstance(key, str) else key
             if key in first_seen:
@@ -127,6 +146,76 @@ class _Walker:
         self.problems.append(self._at(node, path, message))
 
 
+_KINDS = {"timestamp": ("date", "a date YYYY-MM-DD"), "int": ("whole number", "digits"),
+          "float": ("number", "digits with an optional . and exponent"),
+          "bool": ("true/false value", "true or false")}
+
+
+def _unreadable(node: ScalarNode, exc: Exception) -> str:
+    """The message for a scalar whose tag (written or implied) does not fit its text."""
+    noun, allowed = _KINDS.get(node.tag.rsplit(":", 1)[-1], ("value", "plain YAML values"))
+    if isinstance(exc, yaml.YAMLError):
+        detail = getattr(exc, "problem", None) or ""
+    elif isinstance(exc, ValueError | OverflowError):
+        detail = str(exc)
+    else:  # KeyError, AttributeError...: PyYAML's own lookups failing say nothing useful
+        detail = ""
+    detail = f": {_one_line(detail)}" if detail else ""
+    return (f"not a valid {noun}{detail} (got {_quoted(node.value)}; allowed: {allowed}; "
+            "quote it if it is text)")
+
+
+def _refused(value: Any) -> str | None:
+    """Why a scalar may not appear in a scenario, or None."""
+    if isinstance(value, str):
+        return _text_problem(value)
+    if isinstance(value, bytes):  # pydantic would decode them into text, escape codes and all
+        return "binary data is not allowed here (got a !!binary value; allowed: text)"
+    # NaN and infinity are left to the schema, which refuses them wherever a number goes.
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    infinite = isinstance(value, float) and math.isinf(value)
+    if is_number and not infinite and abs(value) > MAX_MAGNITUDE:
+        return (f"number too large (got {_number(value)}; allowed between "
+                f"-{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}, which the engine computes "
+                "without overflow)")
+    return None
+
+
+def _text_problem(text: str) -> str | None:
+    """Text must be valid Unicode without terminal control codes (printed by show and run)."""
+    for i, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return (f"text holds a lone surrogate {ascii(char)} at character {i + 1} (not "
+                    "valid Unicode; allowed: any character of Unicode text)")
+        if (category == "Cc" and char not in "\t\n\r") or char in _BIDI:
+            return (f"text holds the control character {ascii(char)} at character {i + 1} "
+                    "(terminal escape codes are not allowed; allowed: printable text, tabs "
+                    "and line breaks)")
+    return None
+
+
+def _number(value: float | int) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    digits = str(value)  # YAML refuses ints of more than 4,300 digits before we get here
+    return digits if len(digits) <= 20 else f"{digits[:6]}... ({len(digits)} digits)"
+
+
+def _quoted(text: str) -> str:
+    """A scalar's source text, safe for a terminal and at most 60 characters."""
+    shown_text = repr(text)  # repr escapes control codes and lone surrogates
+    return shown_text if len(shown_text) <= 60 else shown_text[:57] + "..."
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else _quoted(str(value))
+
+
 def dotted(path: PathT) -> str:
     """`actors.red.goals.0`: the path as users write it in variants and see it in messages."""
     return ".".join(shown(k) for k in path)
@@ -142,17 +231,15 @@ def load_with_positions(path: Path, display: str | None = None) -> Located:
     """Load one YAML file safely; raise ScenarioError for unreadable or malformed files."""
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(name, 0, 0, "", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read file: {exc}")]) from None
+        text = read_text(path, name)
+    except FileRefused as exc:
+        raise ScenarioError([Problem(name, 0, 0, "", str(exc))]) from None
     return load_text_with_positions(text, name)
 
 
 def load_text_with_positions(text: str, name: str) -> Located:
     """Like :func:`load_with_positions` for text already in memory."""
-    nodes = _compose(text, name)
+    nodes = compose_nodes(text, name)
     if not nodes:
         raise ScenarioError([Problem(name, 1, 1, "", "the file is empty (expected a scenario: "
                                      "a mapping of sections)")])
@@ -172,38 +259,16 @@ def load_text_with_positions(text: str, name: str) -> Located:
     return Located(data, walker.positions, walker.problems)
 
 
-def _compose(text: str, name: str) -> list[Node]:
-    """The YAML node trees of `text`, or a ScenarioError saying where and why it is malformed.
+def load_plain(path: Path, display: str | None = None) -> Any:
+    """The data of a small YAML file (orders, settings) under the same limits, no positions.
 
-    libyaml (when PyYAML has it) composes ten times faster; on malformed input we ask the pure
-    Python parser again, whose messages are the documented ones and the same on every machine.
+    Raises:
+        ScenarioError: unreadable, malformed, too large, too deep, or a refused value.
     """
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return list(yaml.compose_all(text, Loader=fast))
-        except yaml.YAMLError:
-            pass
-    try:
-        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.reader.ReaderError as exc:
-        line, col = _line_col(text, exc.position)
-        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise ScenarioError([Problem(name, line, col, "", f"malformed YAML: unacceptable "
-                                     f"character #x{char:04x} ({exc.reason})")]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = _one_line(exc.problem or str(exc))
-        raise ScenarioError([Problem(name, line, col, "", f"malformed YAML: {what}")]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(name, 0, 0, "", f"malformed YAML: {_one_line(str(exc))}")]
-                            ) from None
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+    located = load_with_positions(path, display)
+    if located.problems:
+        raise ScenarioError(located.problems)
+    return located.data
 
 
 def _one_line(text: str | None) -> str:
