@@ -8,6 +8,7 @@ Screenshots (top of page, each chart) go to the test's tmp folder for a human to
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -111,9 +112,12 @@ def _check_common(opened: Opened, folder: Path) -> None:
             assert not any(t.startswith(prefix) for t in opened.charts)
     for name in ("strength", "territory"):
         df = res.series[name]
-        drawn = sum(df[a].abs().max() > 0 for a in sc.actors)  # all-zero actors are left out
+        # Actors at zero in (almost) every run are left out: at most the actors with any
+        # non-zero value are drawn, each with a 50% and a 90% band and a median line.
+        nonzero = sum(df[a].abs().max() > 0 for a in sc.actors)
         fan = opened.chart(name.capitalize())
-        assert drawn > 0 and fan["fills"] == 2 * drawn  # 50% and 90% band per actor
+        drawn = fan["fills"] // 2
+        assert fan["fills"] % 2 == 0 and 0 < drawn <= nonzero
         assert fan["lines"] >= drawn
     cmap = opened.chart("Who controls")
     assert cmap["points"] == len(sc.regions) and cmap["sliders"] == 1
@@ -223,7 +227,10 @@ def test_reference_scenario_report_renders(browser, tmp_path):
 # Layout, offline map, exports and the printed briefing (issue 13)
 # --------------------------------------------------------------------------------------------
 
+# The screenshots in docs/analysis.md are re-taken only on request (GEOSIM_SCREENSHOTS=1), so a
+# test run never rewrites files under docs/.
 DOCS_IMG = ROOT / "docs" / "img"
+SHOOT_DOCS = os.environ.get("GEOSIM_SCREENSHOTS") == "1"
 
 # The geo layers plotly.js drew from the topology embedded in the page.
 _GEO_JS = """() => { const el = [...document.querySelectorAll('.js-plotly-plot')]
@@ -271,7 +278,7 @@ def test_report_layout_map_and_exports_offline(browser, reference_run, tmp_path)
             assert e["png"].startswith("data:image/png;base64") and e["png_len"] > 5000, e
             assert "<svg" in e["svg"] and e["svg_len"] > 2000, e
         assert opened.requests == [] and opened.errors == []
-        if DOCS_IMG.is_dir():  # the screenshots of the new sections shown in docs/analysis.md
+        if SHOOT_DOCS:  # the screenshots of the new sections shown in docs/analysis.md
             for section in ("why", "when", "control"):
                 page.locator(f"section#{section}").screenshot(
                     path=str(DOCS_IMG / f"report-{section}.png"))
@@ -292,7 +299,7 @@ def test_briefing_prints_on_one_page(browser, reference_run, tmp_path, paper):
         pdf = page.pdf(format=paper, print_background=True)
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
         assert pages == 1, f"the briefing takes {pages} {paper} pages"
-        if DOCS_IMG.is_dir() and paper == "A4":
+        if SHOOT_DOCS and paper == "A4":
             page.screenshot(path=str(DOCS_IMG / "briefing.png"), full_page=True)
     finally:
         page.close()
