@@ -166,6 +166,8 @@ def turn_two_with_reload_and_restart(room: Class, proc, save: Path, tmp_path: Pa
     room.pages["isis"].wait_for_selector("#state:text('orders submitted')")
     assert room.pages["isis"].input_value("#orders") == ORDERS[2]["isis"][0]
     stop(proc, signal.SIGKILL)  # the server dies mid-turn
+    for page in room.pages.values():  # every page notices before the new server is up
+        page.wait_for_selector("#live:text('reconnecting...')", timeout=30_000)
     port = int(room.base.rsplit(":", 1)[1])
     proc, keys, _ = start_server(["--resume", str(save), "--minutes", "12",
                                   "--shadow-runs", "20"], tmp_path, port=port)

@@ -25,11 +25,23 @@ function fill(id, ...children) {
   return node;
 }
 
-async function api(path, method = "GET", body = undefined) {
-  const response = await fetch(path, {
+// A request that cannot reach the server (a restart, a dropped classroom Wi-Fi link) is tried
+// again a few times before the page shows an error, but only when the caller says the request is
+// idempotent (checking or replacing a team's orders); an umpire's inject or advance never is.
+const RETRY_MS = [300, 700, 1500, 3000];
+
+async function api(path, method = "GET", body = undefined, idempotent = false) {
+  const init = {
     method, headers: { "X-Geosim-Key": KEY, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  };
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    try { response = await fetch(path, init); break; } catch (error) {
+      if (!idempotent || attempt >= RETRY_MS.length) throw new Error(`server unreachable (${error.message})`);
+      await new Promise((done) => setTimeout(done, RETRY_MS[attempt]));
+    }
+  }
   const data = await response.json().catch(() => ({ error: response.statusText }));
   if (!response.ok) throw new Error(data.error || response.statusText);
   return data;

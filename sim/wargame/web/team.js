@@ -74,7 +74,7 @@ function scheduleCheck() { clearTimeout(checkTimer); checkTimer = setTimeout(che
 async function check() {
   const lines = document.getElementById("orders").value.split("\n");
   try {
-    const { checks } = await api(`${BASE}/check`, "POST", { lines });
+    const { checks } = await api(`${BASE}/check`, "POST", { lines }, true);
     fill("checks", ...checks.filter((c) => c.ok !== null).map((c) => el("li", { class: c.ok ? "ok" : "bad" },
       c.ok ? `✓ ${c.order}` : `✗ ${c.line}: ${c.error}`)));
   } catch (error) { fill("checks", el("li", { class: "bad" }, error.message)); }
@@ -83,14 +83,14 @@ async function check() {
 async function submit() {
   const lines = document.getElementById("orders").value.split("\n");
   try {
-    await api(`${BASE}/orders`, "POST", { lines });
+    await api(`${BASE}/orders`, "POST", { lines }, true);
     dirty = false;
     fill("submit-status", el("span", { class: "ok" }, "Submitted"));
   } catch (error) { fill("submit-status", el("span", { class: "bad" }, `Not submitted: ${error.message}`)); }
 }
 
 async function withdraw() {
-  try { await api(`${BASE}/orders`, "DELETE"); } catch (error) { fill("submit-status", error.message); }
+  try { await api(`${BASE}/orders`, "DELETE", undefined, true); } catch (error) { fill("submit-status", error.message); }
 }
 
 document.getElementById("orders").addEventListener("input", () => { dirty = true; scheduleCheck(); });
