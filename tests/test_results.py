@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import sys
+import threading
 
 import numpy as np
 import pandas as pd
@@ -142,3 +145,88 @@ def test_default_dir_follows_the_contract(tmp_path):
     when = dt.datetime(2026, 1, 2, 3, 4, 5)
     assert results.default_dir("results", "iraq", 7, when).as_posix() == \
         "results/iraq/20260102-030405-7"
+
+
+# ------------------------------------------------------------------ issue 14: races, full disk
+
+
+def _claim_concurrently(folder, seeds):
+    """Every seed's run calls ResultsWriter.create(folder) at the same moment (a barrier, and
+    a tiny switch interval so the threads interleave inside create): (winners, loser errors)."""
+    barrier = threading.Barrier(len(seeds))
+    won, lost = [], []
+
+    def claim(seed):
+        barrier.wait()
+        try:
+            won.append((seed, results.ResultsWriter.create(folder, {"runs_planned": 3,
+                                                                    "seed": seed})))
+        except ResultsError as exc:
+            lost.append(str(exc))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in seeds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return won, lost
+
+
+def test_two_runs_claiming_one_folder_at_once_one_wins_the_other_gets_one_line(tmp_path):
+    """The issue saw both runs accepted in 5 of 60 trials (a manifest of seed 7 over parts of
+    seed 8). An exists-check before writing leaves that window open; `mkdir runs/` closes it."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for trial in range(40):
+            folder = tmp_path / f"o{trial}"
+            won, lost = _claim_concurrently(folder, [7, 8, 9])
+            assert len(won) == 1, f"trial {trial}: {len(won)} runs claimed {folder}"
+            seed, writer = won[0]
+            assert results.read_manifest(folder)["seed"] == seed
+            writer.write_batch(0, *_batch(0, 3), seconds=0.1)  # the winner writes undisturbed
+            writer.close()
+            assert len(lost) == 2
+            for message in lost:
+                assert "\n" not in message and "already holds results" in message, message
+                assert f"--resume {folder}" in message and "another --out" in message
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_a_second_writer_is_locked_out_while_the_first_writes(tmp_path):
+    """A resume started while the run still writes would interleave parts: the flock stops it
+    with one line naming the writer's pid."""
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6, "pid": 4242})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    with pytest.raises(ResultsError, match=r"another geosim process is writing into this "
+                                           r"folder \(pid 4242\)") as exc:
+        results.ResultsWriter.reopen(tmp_path)
+    assert "\n" not in str(exc.value)
+    w.close()
+    results.ResultsWriter.reopen(tmp_path).close()  # free once the writer is done
+
+
+def _full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_is_one_results_error_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 6})
+    w.write_batch(0, *_batch(0, 3), seconds=0.1)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _full_disk)
+    with pytest.raises(results.ResultsWriteError, match="the disk is full") as exc:
+        w.write_batch(1, *_batch(3, 6), seconds=0.1)
+    assert "\n" not in str(exc.value) and "part-00001.parquet" in str(exc.value)
+    assert list(tmp_path.rglob("*.tmp")) == []
+    assert results.read_manifest(tmp_path)["batches_done"] == [0]  # batch 0 is kept
+
+
+def test_finish_on_a_full_disk_says_so_instead_of_raising(tmp_path, monkeypatch):
+    """The manifest then still says "running" (which resume accepts); finish returns False so
+    the caller can say it, and leaves no temporary manifest behind."""
+    w = results.ResultsWriter.create(tmp_path, {"runs_planned": 3})
+    monkeypatch.setattr(results.Path, "write_text", _full_disk)
+    assert w.finish("failed", 1.0, "the disk is full") is False
+    assert list(tmp_path.glob(".*.tmp")) == []
+    assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "running"
