@@ -8,6 +8,7 @@ the reference scenario.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import tempfile
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.errors import ResultsError, UsageError
+from sim.errors import ResultsError, RunStoppedError, UsageError
 from sim.experiments import ensemble, results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,6 +260,104 @@ def test_sigterm_becomes_keyboard_interrupt_and_the_handler_is_restored():
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(2)  # the handler raises long before this ends
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# ------------------------------------------------------- issue 14: full disk, damage, NaN, dask
+
+
+def fill_the_disk(after: int, failures: int = 10**9) -> None:
+    """After `after` files written into a results folder, the next `failures` writes fail with
+    ENOSPC once their temporary file holds some bytes (as a disk filling up mid-write does).
+    One failure: the large part fails and, its temporary file removed, the small manifest
+    still fits."""
+    calls = {"n": 0}
+    original = results._atomic_write
+
+    def atomic_write(path, write):
+        calls["n"] += 1
+        if not after < calls["n"] <= after + failures:
+            return original(path, write)
+
+        def half_then_full(tmp):
+            Path(tmp).write_bytes(b"half a file")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return original(path, half_then_full)
+
+    results._atomic_write = atomic_write
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """fill_the_disk for this process, undone after the test."""
+    monkeypatch.setattr(results, "_atomic_write", results._atomic_write)
+    return fill_the_disk
+
+
+def disk_filling_simulate(scenario, reps, seed, **kw):
+    """The disk fills up in the worker that runs rep 20 (workers write their own parts)."""
+    if 20 in np.asarray(reps):
+        fill_the_disk(after=0)
+    return fake_simulate(scenario, reps, seed, **kw)
+
+
+def _assert_stopped_for_a_full_disk(exc, out, kept):
+    message = str(exc)
+    assert "\n" not in message and "Traceback" not in message, message
+    assert "the disk is full" in message and f"{kept} of 5 batches are saved" in message
+    assert message.endswith(f"finish it with: geosim run --resume {out}"), message
+    assert list(out.rglob("*.tmp")) == []  # no half-written file is left
+
+
+def test_a_full_disk_stops_the_run_in_one_line_and_resume_completes_it(tiny, tmp_path,
+                                                                      full_disk):
+    plan = ensemble.RunPlan(tiny, seed=4, runs=50, batch_size=10)
+    out = tmp_path / "o"
+    # The manifest and the resolved scenario, then batches 0 and 1 (2 parts and a manifest
+    # update each); batch 2's first part finds the disk full.
+    full_disk(after=2 + 2 * 3, failures=1)
+    with pytest.raises(RunStoppedError) as exc:
+        ensemble.run(plan, ensemble.SerialBackend(), out=out, batch_fn=fake_simulate)
+    _assert_stopped_for_a_full_disk(exc.value, out, kept=2)
+    m = results.read_manifest(out)
+    assert m["status"] == "failed" and "the disk is full" in m["error"]  # not left "running"
+    assert m["batches_done"] == [0, 1]
+    ensemble.resume(out, ensemble.SerialBackend(), batch_fn=fake_simulate)
+    want = _run(plan, ensemble.SerialBackend(), tmp_path / "want")
+    pd.testing.assert_frame_equal(results.load_results(out).runs, want.runs)
+
+
+def test_a_full_disk_that_also_stops_the_manifest_update_says_so(tiny, tmp_path, full_disk,
+                                                                 monkeypatch):
+    plan = ensemble.RunPlan(tiny, seed=4, runs=50, batch_size=10)
+    out = tmp_path / "o"
+    full_disk(after=2 + 2 * 3)  # and it stays full
+    with pytest.raises(RunStoppedError) as exc:
+        ensemble.run(plan, ensemble.SerialBackend(), out=out, batch_fn=fake_simulate)
+    # This time the final manifest could not be written either: the line says what it holds.
+    assert "(the manifest could not be updated and still says running)" in str(exc.value)
+    _assert_stopped_for_a_full_disk(exc.value, out, kept=2)
+    assert results.read_manifest(out)["status"] == "running"
+    monkeypatch.undo()  # space freed
+    ensemble.resume(out, ensemble.SerialBackend(), batch_fn=fake_simulate)
+    want = _run(plan, ensemble.SerialBackend(), tmp_path / "want")
+    done = results.load_results(out)
+    pd.testing.assert_frame_equal(done.runs, want.runs)
+    pd.testing.assert_frame_equal(done.series["strength"], want.series["strength"])
+    assert done.manifest["status"] == "complete"
+
+
+def test_a_full_disk_in_a_worker_stops_the_run_in_one_line(tiny, tmp_path):
+    """Pool workers write their own parts: their ResultsWriteError reaches the parent, which
+    stops the run the same way."""
+    plan = ensemble.RunPlan(tiny, seed=4, runs=50, batch_size=10)
+    out = tmp_path / "o"
+    with pytest.raises(RunStoppedError) as exc:
+        ensemble.run(plan, ensemble.ProcessBackend(2), out=out, batch_fn=disk_filling_simulate)
+    assert "the disk is full" in str(exc.value) and "\n" not in str(exc.value)
+    assert f"geosim run --resume {out}" in str(exc.value)
+    assert results.read_manifest(out)["status"] == "failed"
+    assert list(out.rglob("*.tmp")) == []
 
 
 # ---------------------------------------------------------------------------- real engine

@@ -4,8 +4,6 @@ atomically before the batch's runs part (whose presence marks the batch complete
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from sim.experiments.aggregate import (
     batch_aggregate,
     layout_for,
 )
+from sim.experiments.results import write_bytes_atomic
 
 
 def part_path(folder: str | Path, index: int) -> Path:
@@ -32,13 +31,11 @@ def write_part(folder: str | Path, index: int, scenario: Any, days: int | None,
     """Aggregate one batch and write it atomically (called before its runs part is written)."""
     agg = batch_aggregate(runs, series, layout_for(scenario, days))
     path = part_path(folder, index)
-    path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     np.savez(buffer, **_arrays(agg))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(buffer.getvalue())
-    os.replace(tmp, path)
+    # The results folder's writer: a full disk is a ResultsWriteError (the run stops with its
+    # resume hint) and leaves no temporary file, as for the Parquet parts.
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def _arrays(agg: Aggregate) -> dict[str, Any]:

@@ -47,7 +47,8 @@ from sim.experiments.manifest import FORMAT, MANIFEST, read_manifest
 
 __all__ = ["MANIFEST", "Results", "ResultsReader", "ResultsWriteError", "ResultsWriter",
            "completed_batches", "count_runs", "default_dir", "load_results", "part_name",
-           "read_manifest", "utc_now", "write_parts", "write_text_atomic"]
+           "read_manifest", "utc_now", "write_bytes_atomic", "write_parts",
+           "write_text_atomic"]
 
 RESOLVED_SCENARIO = "scenario.resolved.yaml"
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
@@ -121,6 +122,16 @@ def sha256_of(path: Path) -> str:
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write a whole text file (a report, a table) or nothing, never half of one."""
     _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write a whole binary file into a results folder (creating its folder) or nothing."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_failure(path.parent, exc) from None
+    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
     return path
 
 
