@@ -197,3 +197,35 @@ def test_cli_report_bad_folder_one_line_exit_2(tmp_path, capsys, make):
     assert main(["report", str(target)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(target) in err
+
+
+def test_a_full_disk_while_writing_the_report_is_one_line_and_leaves_no_temporary_file(
+        folder, tmp_path, capsys, monkeypatch):
+    """Issue 14 found a 2.9 MB `.report.html.tmp` left on a full disk, after a traceback."""
+    import errno
+    import shutil
+
+    from sim.experiments import results
+
+    copy = tmp_path / "res"
+    shutil.copytree(folder, copy)
+    for page in ("report.html", "briefing.html"):  # as other tests of the module left them
+        (copy / page).unlink(missing_ok=True)
+    original = results._atomic_write
+
+    def disk_full_for_html(path, write):
+        if path.suffix != ".html":
+            return original(path, write)
+
+        def half_then_full(tmp):
+            write(tmp)  # the page is in the temporary file when the disk fills up
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return original(path, half_then_full)
+
+    monkeypatch.setattr(results, "_atomic_write", disk_full_for_html)
+    assert main(["report", str(copy)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert re.search(r"the disk is full \(writing \S+/(briefing|report)\.html", err), err
+    assert list(copy.rglob("*.tmp")) == [] and list(copy.glob("*.html")) == []

@@ -12,8 +12,6 @@ import contextlib
 import contextvars
 import html
 import itertools
-import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,15 +180,9 @@ def render_page(title: str, sections: Sequence[Section | tuple[str, str]],
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
-    """Write text so a reader never sees half a file; no temporary file is left behind on
-    failure (e.g. a full disk)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write text so a reader never sees half a file. The results folder's writer does it: a
+    full disk is one ResultsWriteError line naming the file, and no temporary file is left
+    behind (the issue found a 2.9 MB `.report.html.tmp` on a full disk)."""
+    from sim.experiments.results import write_text_atomic
+
+    return write_text_atomic(Path(path), text)
