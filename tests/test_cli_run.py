@@ -7,8 +7,11 @@ run's.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -220,3 +223,236 @@ def test_scheduler_flag_connects_to_a_running_dask_cluster(capsys, tmp_path):
     d, s = load_results(tmp_path / "d"), load_results(tmp_path / "s")
     assert (d.manifest["backend"], d.manifest["workers"]) == ("dask", 1)
     pd.testing.assert_frame_equal(d.runs, s.runs)
+
+
+# ------------------------------------------------------------------ issue 14: hostile folders
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A complete results folder of the reference scenario: 2 batches of 10, with its report
+    aggregates. Tests work on copies (`folder`)."""
+    out = tmp_path_factory.mktemp("finished") / "o"
+    assert main(["run", str(REFERENCE), "--runs", "20", "--seed", "8", "--batch-size", "10",
+                 "--workers", "1", "--out", str(out), *SMALL]) == 0
+    return out
+
+
+@pytest.fixture
+def folder(finished, tmp_path):
+    copy = tmp_path / "o"
+    shutil.copytree(finished, copy)
+    return copy
+
+
+def _flip_bytes(path: Path) -> None:
+    """Damage a part in its middle (a data page): pyarrow may still read it, wrongly."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 8] = bytes(b ^ 0xFF for b in data[middle:middle + 8])
+    path.write_bytes(bytes(data))
+
+
+def test_summary_refuses_a_part_with_flipped_bytes(capsys, folder):
+    _flip_bytes(folder / "runs" / "part-00001.parquet")
+    _one_line_error(capsys, ["summary", str(folder)], "part-00001.parquet: damaged",
+                    f"geosim run --resume {folder}")
+
+
+@pytest.mark.parametrize("damage", ["flip bytes in a runs part", "delete a series part"])
+def test_resume_runs_a_damaged_or_missing_part_again(capsys, finished, folder, damage):
+    """The issue: flipped bytes were read silently, and a folder missing a series part was
+    "complete" with 316,750 of 362,000 rows. Resume re-runs that batch, to the same numbers."""
+    if damage.startswith("flip"):
+        _flip_bytes(folder / "runs" / "part-00000.parquet")
+        note = "resume: batch 0 run again: runs/part-00000.parquet is damaged"
+    else:
+        (folder / "series" / "strength" / "part-00000.parquet").unlink()
+        note = "resume: batch 0 run again: series/strength/part-00000.parquet is missing"
+    assert main(["run", "--resume", str(folder), "--workers", "1", "--quiet",
+                 "--no-report"]) == 0
+    assert note in capsys.readouterr().err
+    got, want = load_results(folder), load_results(finished)
+    pd.testing.assert_frame_equal(got.runs, want.runs)
+    for name in want.series:
+        pd.testing.assert_frame_equal(got.series[name], want.series[name])
+    assert got.manifest["status"] == "complete" and got.manifest["runs_completed"] == 20
+
+
+def _set(*keys, value):
+    def edit(m):
+        node = m
+        for k in keys[:-1]:
+            node = node[k] if not callable(k) else k(node)
+        node[keys[-1]] = value
+    return edit
+
+
+def _drop(*keys):
+    def edit(m):
+        node = m
+        for k in keys[:-1]:
+            node = node[k]
+        del node[keys[-1]]
+    return edit
+
+
+def _first(node):
+    return node[next(iter(node))]
+
+
+MANIFEST_EDITS = [  # (what, edit, message every command gives)
+    ("seed in quotes", _set("seed", value="8"), "seed: expected a whole number (got \"8\")"),
+    ("runs_planned missing", _drop("runs_planned"), "not a geosim manifest (no runs_planned)"),
+    ("runs_planned as text", _set("runs_planned", value="many"), "runs_planned: expected a"),
+    ("status unknown", _set("status", value="done"), "status: not an allowed value"),
+    ("days zero", _set("days", value=0), "days: too small (allowed >= 1) (got 0)"),
+    ("batches_done as text", _set("batches_done", value="0,1"), "batches_done: expected a list"),
+    ("batches_done negative", _set("batches_done", value=[0, -1]), "batches_done.1: too small"),
+    ("parts a list", _set("parts", value=[]), "parts: expected a mapping"),
+    ("parts missing", _drop("parts"), "parts: missing (a format 2 manifest records"),
+    ("a checksum cut short", _set("parts", "0", "runs/part-00000.parquet", value="abc"),
+     "parts.0: not a part and its sha256"),
+    ("a part path that climbs", _set("parts", "0", "../../etc/passwd", value="0" * 64),
+     "parts.0: not a part and its sha256"),
+    ("a batch that is not a number", _set("parts", "x", value={}),
+     "parts.x: not a batch number"),
+    ("timings.batches a list", _set("timings", "batches", value=[1.0]),
+     "timings.batches: expected a mapping"),
+    ("a region without lat", _drop("regions", "mosul", "lat"), "regions.mosul.lat: missing"),
+    ("an actor a list", _set("actors", "isis", value=["ISIS", "#000"]),
+     "actors.isis: expected a mapping"),
+    ("an outcome label a number", _set("outcomes", "baghdad_falls", "label", value=3),
+     "outcomes.baghdad_falls.label: expected text"),
+    ("a title with escape codes", _set("scenario_title", value="\x1b[31mred"),
+     "scenario_title: text holds the control character"),
+    ("format from the future", _set("format", value=9), "format: too large (allowed <= 2)"),
+]
+
+COMMANDS = {"resume": ["run", "--resume"], "summary": ["summary"], "report": ["report"]}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("what, edit, message", MANIFEST_EDITS,
+                         ids=[e[0] for e in MANIFEST_EDITS])
+def test_a_hand_edited_manifest_is_one_line_naming_the_field(capsys, folder, command, what,
+                                                             edit, message):
+    path = folder / "manifest.json"
+    m = json.loads(path.read_text())
+    edit(m)
+    path.write_text(json.dumps(m))
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    _one_line_error(capsys, [*COMMANDS[command], str(folder)], str(path), message)
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # refused before anything was written or removed
+
+
+INCONSISTENT_EDITS = [  # valid types, numbers that do not add up: refused or worked around
+    ("batches_done longer than the plan", _set("batches_done", value=list(range(50)))),
+    ("runs_completed above the plan", _set("runs_completed", value=10**9)),
+    ("parts naming a batch beyond the plan",
+     lambda m: m["parts"].__setitem__("99", {"runs/part-00099.parquet": "0" * 64})),
+    ("an outcome the runs table lacks",
+     _set("outcomes", "ghost", value={"label": "Ghost", "kind": "control", "binary": True})),
+    ("no outcomes", _set("outcomes", value={})),
+    ("no regions and actors", lambda m: m.update(regions={}, actors={})),
+    ("the seed missing", _drop("seed")),
+    ("the batch size missing", _drop("batch_size")),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("what, edit", INCONSISTENT_EDITS, ids=[e[0] for e in INCONSISTENT_EDITS])
+def test_an_inconsistent_manifest_never_gives_a_traceback(capsys, folder, command, what, edit):
+    path = folder / "manifest.json"
+    m = json.loads(path.read_text())
+    edit(m)
+    path.write_text(json.dumps(m))
+    code = main([*COMMANDS[command], str(folder), *(["--quiet", "--no-report", "--workers", "1"]
+                                                    if command == "resume" else [])])
+    err = capsys.readouterr().err.strip()
+    assert code in (0, 2) and "Traceback" not in err, err
+    if code == 2:
+        assert "\n" not in err, err
+
+
+def test_a_full_disk_mid_run_is_one_line_with_the_resume_hint(capsys, tmp_path, monkeypatch):
+    """Issue 14: an 84-line traceback and a manifest left "running". Here batch 1's first file
+    (its report aggregates, written before its Parquet parts) finds the disk full."""
+    original = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if "aggregates" in str(dst) and "part-00001" in str(dst):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    out = tmp_path / "o"
+    _one_line_error(capsys, ["run", str(REFERENCE), "--runs", "30", "--batch-size", "10",
+                             "--workers", "1", "--out", str(out), *SMALL],
+                    "the disk is full", "1 of 3 batches are saved",
+                    f"finish it with: geosim run --resume {out}")
+    assert list(out.rglob("*.tmp")) == []
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "failed" and "the disk is full" in m["error"]
+    monkeypatch.undo()  # space freed
+    assert main(["run", "--resume", str(out), "--workers", "1", "--quiet", "--no-report"]) == 0
+    assert load_results(out).manifest["runs_completed"] == 30
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--days", "100000000"], "--days must be at most 3,650 (got 100,000,000)"),
+    (["--days", "3651"], "--days must be at most 3,650 (got 3,651)"),
+    (["--runs", "1", "--days", "100000000"], "--days must be at most 3,650"),
+    (["--runs", "1000000000"], "--runs must be at most 100,000,000"),
+    (["--draw", "-1", "--runs", "1"], "--draw must be at least 0 (got -1)"),
+    (["--draw", "3"], "--draw replays one replication: use it with --runs 1"),
+])
+def test_out_of_range_flags_name_the_allowed_range(capsys, tmp_path, flags, needle):
+    _one_line_error(capsys, ["run", str(REFERENCE), "--out", str(tmp_path / "o"), *flags], needle)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_horizon_past_year_9999_is_refused_with_the_days_left(capsys, tmp_path):
+    """as_of + horizon past 9999-12-31 ended in OverflowError."""
+    text = (ROOT / "tests" / "data" / "tiny.yaml").read_text()
+    late = tmp_path / "late.yaml"
+    late.write_text(re.sub(r"as_of: [0-9-]+", "as_of: 9999-12-01", text, count=1))
+    for runs in ("1", "10"):
+        _one_line_error(capsys, ["run", str(late), "--runs", runs, "--days", "365",
+                                 "--out", str(tmp_path / "o")],
+                        "--days 365: as_of 9999-12-01 plus 365 days ends after 9999-12-31",
+                        "(allowed at most 30)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_runs_1_uses_each_facts_value_and_draw_k_replays_replication_k(capsys, tmp_path):
+    """`--runs 1` used replication 0's random draws (US 181 where the file says 275); now it
+    runs every fact at its `value`, and `--draw K` replays replication K of the ensemble."""
+    from sim.scenario.loader import load
+
+    args = ["--seed", "5", "--days", "6"]
+    assert main(["run", str(REFERENCE), "--runs", "1", *args]) == 0
+    at_values = capsys.readouterr().out
+    assert main(["run", str(REFERENCE), "--runs", "1", "--draw", "3", *args]) == 0
+    drawn = capsys.readouterr().out
+    assert drawn != at_values
+    # The replication the ensemble ran as rep 3 ends where --draw 3 ends.
+    out = tmp_path / "o"
+    assert main(["run", str(REFERENCE), "--runs", "4", "--batch-size", "4", "--workers", "1",
+                 "--out", str(out), *args, "--series-every", "6", "--no-report",
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    strength = load_results(out).series["strength"]
+    final = strength[(strength["rep"] == 3) & (strength["day"] == 6)].iloc[0]
+    actors = list(load(REFERENCE).scenario.actors)
+    assert _final_strength(drawn) == [f"{final[a]:,.0f}" for a in actors]
+    # Without --draw every fact is at its value: the United States keep the file's 275.
+    assert _final_strength(at_values)[actors.index("usa")] == "275"
+
+
+def _final_strength(text: str) -> list[str]:
+    """Each actor's personnel as printed in the final state of a told run (names may be cut
+    to fit, so in the scenario's order of actors)."""
+    block = text.split("Strength (personnel, incl. reserves):")[-1].split("Outcomes:")[0]
+    return [line.rsplit(None, 1)[-1] for line in block.strip().splitlines()]
