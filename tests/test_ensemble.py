@@ -12,6 +12,7 @@ import errno
 import os
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -358,6 +359,89 @@ def test_a_full_disk_in_a_worker_stops_the_run_in_one_line(tiny, tmp_path):
     assert f"geosim run --resume {out}" in str(exc.value)
     assert results.read_manifest(out)["status"] == "failed"
     assert list(out.rglob("*.tmp")) == []
+
+
+def nan_simulate(scenario, reps, seed, **kw):
+    """Numbers beyond the engine's range: NaN personnel for even reps (an outcome), infinite
+    strength on the last day for rep 3 (a series)."""
+    res = fake_simulate(scenario, reps, seed, **kw)
+    even = res.runs["rep"] % 2 == 0
+    res.runs.loc[even, "out:red_men"] = np.nan
+    strength = res.series["strength"]
+    strength.loc[(strength["rep"] == 3) & (strength["day"] > 0), "red"] = np.inf
+    return res
+
+
+def test_runs_ending_in_nan_are_failed_never_ok(tiny, tmp_path):
+    """Issue 14: a weight of 1e308 gave NaN personnel in 47 of 50 runs, reported as "50 runs
+    ok" with the summary silently at n 3. (Such a weight is now refused when the file is read,
+    tests/test_yamlpos.py; whatever still overflows is marked failed.)"""
+    from sim.analysis.stats import summarise
+
+    r = _run(ensemble.RunPlan(tiny, seed=2, runs=20, batch_size=10), ensemble.SerialBackend(),
+             tmp_path / "o", nan_simulate)
+    failed = r.runs[r.runs["status"] != "ok"]
+    assert sorted(failed["rep"]) == [0, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18]
+    assert failed.set_index("rep").loc[0, "error"].startswith("out:red_men is not finite (nan)")
+    assert failed.set_index("rep").loc[3, "error"].startswith(
+        "series strength red is not finite (inf) on day 20")
+    assert (r.manifest["runs_completed"], r.manifest["runs_failed"]) == (9, 11)
+    table = summarise(r.runs, r.manifest["outcomes"]).set_index("outcome")
+    assert table.loc["red_men", "n"] == 9 and np.isfinite(table.loc["red_men", "mean"])
+
+
+def _lose_the_cluster_after_one_batch(cluster, how):
+    """An on_batch callback: after the first batch, the scheduler goes away ("scheduler") or
+    every worker does ("workers")."""
+    def on_batch(n):
+        if not on_batch.done:
+            on_batch.done = True
+            cluster.close() if how == "scheduler" else cluster.scale(0)
+    on_batch.done = False
+    return on_batch
+
+
+@pytest.mark.parametrize("how, reason", [
+    ("scheduler", "lost the connection to the dask scheduler at tcp://"),
+    ("workers", "has had no workers for 1 s (all workers dead?)"),
+])
+def test_a_lost_dask_cluster_stops_the_run_in_one_line_with_the_resume_hint(
+        tiny, tmp_path, capfd, how, reason):
+    """Issue 14: a lost scheduler gave a FutureCancelledError traceback, and with every worker
+    dead the run waited silently for ever (also after this fix, while a finished batch's
+    result sat on a worker that left). The cluster runs in this process, over TCP."""
+    from distributed import LocalCluster
+
+    plan = ensemble.RunPlan(tiny, seed=1, runs=60, batch_size=5)
+    out = tmp_path / "o"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=":0") as cluster:
+        backend = ensemble.DaskBackend(1, cluster.scheduler_address)
+        backend.poll_seconds, backend.workerless_seconds = 0.2, 1.0
+        stopped: list[BaseException] = []
+
+        def run():
+            try:
+                ensemble.run(plan, backend, out=out, batch_fn=fake_simulate,
+                             on_batch=_lose_the_cluster_after_one_batch(cluster, how))
+            except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+                stopped.append(exc)
+
+        runner = threading.Thread(target=run, daemon=True)  # bounded even if it hangs again
+        runner.start()
+        runner.join(timeout=30)
+        assert not runner.is_alive(), "the run is still waiting for the lost cluster"
+    assert len(stopped) == 1 and isinstance(stopped[0], RunStoppedError), stopped
+    message = str(stopped[0])
+    assert reason in message and "\n" not in message, message
+    assert message.endswith(f"finish it with: geosim run --resume {out}")
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "ERROR" not in captured.err, captured.err[:2000]
+    m = results.read_manifest(out)
+    assert m["status"] == "failed" and reason in m["error"] and len(m["batches_done"]) >= 1
+    ensemble.resume(out, ensemble.SerialBackend(), batch_fn=fake_simulate)
+    want = _run(plan, ensemble.SerialBackend(), tmp_path / "want")
+    pd.testing.assert_frame_equal(results.load_results(out).runs, want.runs)
 
 
 # ---------------------------------------------------------------------------- real engine

@@ -267,10 +267,20 @@ class DaskBackend:
                     fut.cancel()
 
     def _result(self, fut: Any) -> Any:
+        """The batch's output. Polled like `wait`: a finished future whose result lived on a
+        worker that died goes back to pending, and with no worker left `result()` would wait
+        for ever (seen when every worker left right after a batch finished)."""
         from distributed.scheduler import KilledWorker
 
+        workerless_since: float | None = None
         try:
-            return fut.result()
+            while True:
+                try:
+                    return fut.result(timeout=self.poll_seconds)
+                except TimeoutError:
+                    if fut.status == "error":
+                        raise  # the task's own TimeoutError
+                    workerless_since = self._check_cluster(workerless_since)
         except KilledWorker as exc:
             raise BackendLost(f"a batch killed {exc.args[1] if len(exc.args) > 1 else 'its'} "
                               "dask workers (out of memory?); dask gave up on it") from None
@@ -314,11 +324,21 @@ def _lost_errors() -> tuple[type[BaseException], ...]:
 
 
 def _quiet_logger(name: str) -> Callable[[], None]:
-    """Silence a logger below CRITICAL; return the function that restores it."""
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    return lambda: logger.setLevel(level)
+    """Silence a logger and its children below CRITICAL; return the function that restores
+    them. The children too: dask's configuration gives `distributed.client` a level of its
+    own, so silencing `distributed` alone left the client's 40-line reconnection traceback
+    on stderr when the scheduler went away."""
+    names = [name, *(n for n in logging.root.manager.loggerDict if n.startswith(name + "."))]
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+
+    def restore() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+    return restore
 
 
 def make_backend(name: str, workers: int, scheduler: str | None = None) -> Backend:
