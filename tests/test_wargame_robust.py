@@ -146,6 +146,23 @@ def test_an_orders_file_with_aliases_gives_a_short_message(tmp_path, capsys, tex
     assert time.perf_counter() - start < 20
 
 
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "{a: " * 5000 + "1" + "}" * 5000,
+                                  "- " * 5000 + "hold\n"],
+                         ids=["5,000 nested lists", "5,000 nested mappings", "a block list"])
+def test_a_5000_deep_orders_file_is_one_line_and_nothing_is_applied(tmp_path, capsys, text):
+    """Issue 14: the 5,000-deep file ended in RecursionError (it was only tried on scenario
+    files, whose reader has a depth limit; orders files go through yaml.safe_load)."""
+    folder = tmp_path / "orders" / "turn-1"
+    folder.mkdir(parents=True)
+    (folder / "gov.yaml").write_text(text)
+    code = main(["play", str(FRONT), "--teams", "gov", "--turns", "1", "--orders",
+                 str(tmp_path / "orders"), "--save", str(tmp_path / "g.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err[:2000]
+    assert err.startswith(str(folder / "gov.yaml")), err
+    assert json.loads((tmp_path / "g.json").read_text())["turns_played"] == 0
+
+
 def test_quoting_cuts_nested_and_long_values(loaded):
     from sim.wargame.orders import quote
 
