@@ -138,11 +138,30 @@ class Plots:
         return self.get("relations")
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How `run_ensemble` runs: given to it as keywords (`workers=2, out="results/x"`).
+
+    Attributes:
+        workers: worker processes for backend "local" or "dask" (default: all cores).
+        backend: "local" (processes, default), "serial" (in this process) or "dask".
+        design: "mc" or "lhs".
+        out: results folder; default `results/<scenario id>/<time>-<seed>` as the CLI.
+        series_every: record time series every k days.
+        scheduler: address of a running dask scheduler (implies backend "dask").
+    """
+
+    workers: int | None = None
+    backend: str = "local"
+    design: str = "mc"
+    out: str | Path | None = None
+    series_every: int = 1
+    scheduler: str | None = None
+
+
 def run_ensemble(path_or_scenario: str | Path | Scenario, runs: int = 1000, seed: int = 1,
                  variant: str | None = None, days: int | None = None,
-                 workers: int | None = None, backend: str = "local", design: str = "mc",
-                 out: str | Path | None = None,
-                 series_every: int = 1, scheduler: str | None = None) -> Ensemble:
+                 **options: Any) -> Ensemble:
     """Run a Monte Carlo ensemble and return its tables.
 
     Args:
@@ -152,31 +171,33 @@ def run_ensemble(path_or_scenario: str | Path | Scenario, runs: int = 1000, seed
         seed: root seed; the same seed gives the same tables for any workers or backend.
         variant: variant to apply (file input only).
         days: horizon override.
-        workers: worker processes for backend "local" or "dask" (default: all cores).
-        backend: "local" (processes, default), "serial" (in this process) or "dask".
-        design: "mc" or "lhs".
-        out: results folder; default `results/<scenario id>/<time>-<seed>` as the CLI.
-        series_every: record time series every k days.
-        scheduler: address of a running dask scheduler (implies backend "dask").
+        **options: the fields of `RunOptions` (workers, backend, design, out, series_every,
+            scheduler); an unknown one raises TypeError.
     """
     from sim.experiments import ensemble
-
-    if isinstance(path_or_scenario, Scenario):
-        if variant is not None:
-            raise UsageError("variant applies to a scenario file; pass the file path instead")
-        sc = path_or_scenario
-        text = dump_scenario(sc).encode()
-        digest = hashlib.sha256(text).hexdigest()
-        loaded = LoadedScenario(sc, None, None, digest)  # type: ignore[arg-type]
-        file = None
-    else:
-        file = Path(path_or_scenario)
-        loaded = ensemble._load(file, variant)
-    plan = ensemble.RunPlan(file, variant, seed, runs, days, design, None, series_every)
     from sim.experiments.results import default_dir
 
-    folder = Path(out) if out else default_dir("results", loaded.scenario.scenario.id, seed)
-    runner = ensemble.make_backend("dask" if scheduler else backend,
-                                   workers or os.cpu_count() or 1, scheduler)
+    opts = RunOptions(**options)
+    loaded, file = _loaded(path_or_scenario, variant)
+    plan = ensemble.RunPlan(file, variant, seed, runs, days, opts.design, None,
+                            opts.series_every)
+    folder = Path(opts.out) if opts.out else default_dir("results", loaded.scenario.scenario.id,
+                                                         seed)
+    runner = ensemble.make_backend("dask" if opts.scheduler else opts.backend,
+                                   opts.workers or os.cpu_count() or 1, opts.scheduler)
     ensemble.run(plan, runner, out=folder, loaded=loaded)
     return Ensemble.open(folder)
+
+
+def _loaded(path_or_scenario: str | Path | Scenario,
+            variant: str | None) -> tuple[LoadedScenario, Path | None]:
+    """The scenario to run and its file (None for a Scenario object, which has none)."""
+    from sim.experiments import ensemble
+
+    if not isinstance(path_or_scenario, Scenario):
+        file = Path(path_or_scenario)
+        return ensemble._load(file, variant), file
+    if variant is not None:
+        raise UsageError("variant applies to a scenario file; pass the file path instead")
+    digest = hashlib.sha256(dump_scenario(path_or_scenario).encode()).hexdigest()
+    return LoadedScenario(path_or_scenario, None, None, digest), None  # type: ignore[arg-type]

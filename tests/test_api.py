@@ -50,6 +50,13 @@ def test_a_scenario_object_gives_the_same_numbers_as_its_file(tmp_path):
         api.run_ensemble(sc, runs=2, variant="x")
 
 
+def test_run_options_are_keywords_and_a_misspelt_one_is_refused(tmp_path):
+    assert api.RunOptions(workers=2).backend == "local"
+    with pytest.raises(TypeError, match="worker"):
+        api.run_ensemble(REFERENCE, runs=2, worker=2, out=tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
 def test_default_folder_is_under_results_like_the_cli(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ens = api.run_ensemble(REFERENCE, runs=4, seed=1, days=3, backend="serial")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import ResultsError
-from sim.experiments import results
+from sim.experiments import atomic_files, results
 
 
 def _batch(start, stop, fail=()):
@@ -61,7 +61,7 @@ def test_results_files_are_readable_by_others_as_the_umask_allows(tmp_path):
     private 0600: a results folder is made to be shared."""
     w = results.ResultsWriter.create(tmp_path / "r", {"runs_planned": 3})
     w.write_batch(0, *_batch(0, 3), seconds=0.1)
-    expected = 0o666 & ~results._UMASK
+    expected = 0o666 & ~atomic_files._UMASK
     for f in [tmp_path / "r/manifest.json", tmp_path / "r/runs/part-00000.parquet",
               tmp_path / "r/series/strength/part-00000.parquet"]:
         assert f.stat().st_mode & 0o777 == expected, f

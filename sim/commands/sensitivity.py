@@ -72,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [o.strip() for o in args.outcomes.split(",")] if args.outcomes else None
     err = Console(stderr=True)
     res = run_sensitivity(args.file, args.runs, args.seed, args.variant, args.days,
-                          args.method, outcomes, workers(args),
-                          args.oat_reps, args.out, args.backend, thresholds,
-                          on_stage=lambda s: err.print(s))
+                          method=args.method, outcomes=outcomes, workers=workers(args),
+                          oat_reps=args.oat_reps, out=args.out, backend=args.backend,
+                          thresholds=thresholds, on_stage=lambda s: err.print(s))
     out = stdout_console()
     out.print(f"global method: {describe_method(res)}")
     from sim.experiments.sensitivity_stats import noise_warnings

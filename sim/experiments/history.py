@@ -29,7 +29,7 @@ import pandas as pd
 from sim.analysis.stats import wilson
 from sim.errors import Problem, ScenarioError, UsageError
 from sim.experiments import history_metrics as hm
-from sim.scenario.schema import OBSERVED_PREFIX, Outcome, OutcomeKind, Scenario, Stance
+from sim.scenario.schema import OBSERVED_PREFIX, Outcome, OutcomeKind, Scenario
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "history"
 """The project's validation library."""
@@ -184,15 +184,17 @@ def side_power(scenario: Scenario, by: tuple[str, ...]) -> tuple[float, float]:
 
 
 def _sides(scenario: Scenario, by: set[str]) -> tuple[set[str], set[str]]:
-    friends, enemies = set(by), set()
-    for rel in scenario.relations.values():
-        x, y = rel.between
-        for a, b in ((x, y), (y, x)):
-            if a in by and rel.stance in (Stance.alliance, Stance.cooperation):
-                friends.add(b)
-            if a in by and rel.stance is Stance.war:
-                enemies.add(b)
-    return friends, enemies - friends
+    """The actors of `by` and their friends on day 0 (formulas.friendly), and the actors at
+    war with one of them that are not friends."""
+    from sim.model.compile import WAR, compile_scenario
+    from sim.model.vectorised import friendly_relation
+
+    c = compile_scenario(scenario)
+    rows = c.stance0[[c.actor_ids.index(a) for a in sorted(by)]]
+    friends = {b for b, yes in zip(c.actor_ids, friendly_relation(rows).any(axis=0),
+                                   strict=True) if yes}
+    enemies = {b for b, yes in zip(c.actor_ids, (rows == WAR).any(axis=0), strict=True) if yes}
+    return friends | by, enemies - friends
 
 
 def baseline_forecast(case: Case) -> tuple[float, float]:

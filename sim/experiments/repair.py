@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.experiments.results import completed_batches, part_name, sha256_of
+from sim.experiments.atomic_files import sha256_of
+from sim.experiments.results import completed_batches, part_name
 
 
 def verified_batches(path: Path, manifest: dict[str, Any]) -> tuple[dict[str, dict[str, str]],

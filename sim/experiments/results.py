@@ -15,7 +15,7 @@ pandas, R (arrow), duckdb and polars without geosim.
 Every file is written to a temporary name in the same folder and moved into place with
 `os.replace`, which is atomic on POSIX: a run killed at any instant (even `kill -9`) leaves
 only whole parts and a manifest that parses. A write that fails (a full disk) removes its
-temporary file and raises ResultsWriteError.
+temporary file and raises ResultsWriteError (sim/experiments/atomic_files.py).
 
 The manifest records the sha256 of every part of every finished batch (`parts`): a batch is
 complete when the manifest says so and its parts match. Readers (summary, report) verify each
@@ -29,13 +29,9 @@ all but one of several runs given the same --out), and a writer holds an exclusi
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import hashlib
-import json
 import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +39,15 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ResultsError
+from sim.experiments.atomic_files import (
+    ResultsWriteError,
+    sha256_of,
+    write_bytes_atomic,
+    write_failure,
+    write_json,
+    write_parquet,
+    write_text_atomic,
+)
 from sim.experiments.manifest import FORMAT, MANIFEST, read_manifest
 
 __all__ = ["MANIFEST", "Results", "ResultsReader", "ResultsWriteError", "ResultsWriter",
@@ -52,11 +57,6 @@ __all__ = ["MANIFEST", "Results", "ResultsReader", "ResultsWriteError", "Results
 
 RESOLVED_SCENARIO = "scenario.resolved.yaml"
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-class ResultsWriteError(ResultsError):
-    """Writing into a results folder failed (the disk is full, the folder is read-only...)."""
 
 
 def part_name(index: int) -> str:
@@ -70,78 +70,8 @@ def default_dir(root: str | Path, scenario_id: str, seed: int,
     return Path(root) / scenario_id / f"{now:%Y%m%d-%H%M%S}-{seed}"
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _write_failure(path: Path, exc: OSError) -> ResultsWriteError:
-    reason = exc.strerror or str(exc)
-    if exc.errno in _DISK_FULL or "No space left" in str(exc):
-        return ResultsWriteError(f"the disk is full (writing {path}: {reason})")
-    return ResultsWriteError(f"cannot write {path} ({reason})")
-
-
-def _atomic_write(path: Path, write: Callable[[str], object]) -> str:
-    """Call write(tmp_path), move it over `path`, return its sha256; no temporary file is left
-    behind when anything fails."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise _write_failure(path, exc) from None
-    os.close(fd)
-    try:
-        write(tmp)
-        # mkstemp makes the file private (0600); results are for sharing: honour the umask
-        # as an ordinary file would.
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        digest = sha256_of(Path(tmp))
-        os.replace(tmp, path)
-        return digest
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _write_failure(path, exc) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write a whole text file (a report, a table) or nothing, never half of one."""
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return path
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write a whole binary file into a results folder (creating its folder) or nothing."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _write_failure(path.parent, exc) from None
-    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
-    return path
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def _write_parquet(path: Path, df: pd.DataFrame) -> str:
-    return _atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
 def write_parts(path: Path, index: int, runs: pd.DataFrame,
@@ -155,9 +85,9 @@ def write_parts(path: Path, index: int, runs: pd.DataFrame,
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _write_failure(folder, exc) from None
-        sums[f"series/{name}/{part_name(index)}"] = _write_parquet(folder / part_name(index), df)
-    sums[f"runs/{part_name(index)}"] = _write_parquet(path / "runs" / part_name(index), runs)
+            raise write_failure(folder, exc) from None
+        sums[f"series/{name}/{part_name(index)}"] = write_parquet(folder / part_name(index), df)
+    sums[f"runs/{part_name(index)}"] = write_parquet(path / "runs" / part_name(index), runs)
     return sums
 
 
@@ -244,7 +174,7 @@ class ResultsWriter:
         return writer
 
     def save_manifest(self) -> None:
-        _write_json(self.path / MANIFEST, self.manifest)
+        write_json(self.path / MANIFEST, self.manifest)
 
     def write_batch(self, index: int, runs: pd.DataFrame, series: Mapping[str, pd.DataFrame],
                     seconds: float) -> None:

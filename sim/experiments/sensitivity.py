@@ -37,6 +37,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,8 +134,6 @@ class SobolBatch:
 
     def __call__(self, scenario: Any, reps: np.ndarray, seed: int, days: int | None = None,
                  **_: Any) -> BatchResult:
-        from sim.model.compile import compile_scenario
-
         facts = compile_scenario(scenario).uncertain
         reps = np.asarray(reps, dtype=np.int64)
         u = saltelli_unit(self.n_base, len(facts), self.sample_seed)[reps]
@@ -192,75 +191,127 @@ def oat_settings(facts: Sequence[UncertainFact]) -> tuple[tuple[int, float], ...
     return tuple(out)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SensitivityOptions:
+    """What `run_sensitivity` analyses and how it runs: given to it as keywords.
 
-
-def run_sensitivity(path: str, runs: int, seed: int = 1, variant: str | None = None,
-                    days: int | None = None, method: str = "auto",
-                    outcomes: Sequence[str] | None = None, workers: int = 1,
-                    oat_reps: int | None = None, out: Any = None, backend: str = "local",
-                    thresholds: Mapping[str, float] | None = None,
-                    on_stage: Callable[[str], None] | None = None) -> Sensitivity:
-    """Run the OAT sweep, the global sample and PRIM; write runs into `out` (results folders
-    `oat/` and `sample/`). See the module docstring for the methods.
-
-    Args:
-        path: scenario file; variant: a variant of it to analyse.
-        runs: model evaluations of the global sample (Sobol: N (D + 2) <= runs).
+    Attributes:
         method: "auto", "sobol", "src" or "spearman".
         outcomes: outcome ids to analyse (default: all declared).
         oat_reps: replications per fact end (default max(20, runs // (2D + 1)), at most 200;
             0 skips the sweep).
         thresholds: outcome id -> PRIM threshold for quantities (default: the median).
+        workers, backend: how the runs go (sim.experiments.ensemble.make_backend).
+        out: the sensitivity folder (default results/<scenario>/sensitivity-<time>-<seed>).
+        on_stage: called with a line announcing each stage.
     """
-    from pathlib import Path
 
-    from sim.experiments import ensemble, results
-    from sim.model.compile import compile_scenario
+    method: str = "auto"
+    outcomes: Sequence[str] | None = None
+    oat_reps: int | None = None
+    thresholds: Mapping[str, float] | None = None
+    workers: int = 1
+    backend: str = "local"
+    out: Any = None
+    on_stage: Callable[[str], None] | None = None
+
+    def say(self, line: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(line)
+
+
+@dataclass(frozen=True)
+class _Study:
+    """One sensitivity run: the scenario loaded once, the facts and where runs go."""
+
+    path: str
+    variant: str | None
+    seed: int
+    days: int | None
+    loaded: Any
+    facts: Sequence[UncertainFact]
+    folder: Path
+    opts: SensitivityOptions
+
+    def run(self, name: str, runs: int, design: str = "mc", batch_fn: Any = None) -> pd.DataFrame:
+        """Run `runs` evaluations into the results folder `name` and read its runs table."""
+        from sim.experiments import ensemble, results
+
+        plan = ensemble.RunPlan(Path(self.path), self.variant, self.seed, runs, self.days,
+                                design)
+        ensemble.run(plan, ensemble.make_backend(self.opts.backend, self.opts.workers),
+                     out=self.folder / name, loaded=self.loaded, batch_fn=batch_fn)
+        return results.ResultsReader(self.folder / name).runs()
+
+
+def run_sensitivity(path: str, runs: int, seed: int = 1, variant: str | None = None,
+                    days: int | None = None, **options: Any) -> Sensitivity:
+    """Run the OAT sweep, the global sample and PRIM; write runs into the folder `out`
+    (results folders `oat/` and `sample/`). See the module docstring for the methods.
+
+    Args:
+        path: scenario file; variant: a variant of it to analyse.
+        runs: model evaluations of the global sample (Sobol: N (D + 2) <= runs).
+        **options: the fields of `SensitivityOptions`; an unknown one raises TypeError.
+    """
+    from sim.experiments import results
     from sim.scenario.loader import load
 
+    opts = SensitivityOptions(**options)
     loaded = load(path, variant)
     sc = loaded.scenario
     facts = compile_scenario(sc).uncertain
     if not facts:
         raise UsageError(f"{path}: no uncertain facts (nothing has a low/high range)")
-    chosen = _outcome_ids(sc, outcomes)
-    meth, n_base = choose_method(method, runs, len(facts))
-    d = len(facts)
-    if oat_reps is None:
-        oat_reps = min(200, max(20, runs // (2 * d + 1)))
-    folder = Path(out) if out else Path("results") / sc.scenario.id / \
+    chosen = _outcome_ids(sc, opts.outcomes)
+    meth, n_base = choose_method(opts.method, runs, len(facts))
+    folder = Path(opts.out) if opts.out else Path("results") / sc.scenario.id / \
         f"sensitivity-{results.default_dir('.', '', seed).name}"
-    say = on_stage or (lambda _: None)
+    study = _Study(path, variant, seed, days, loaded, facts, folder, opts)
     evaluations: dict[str, int] = {}
-    tornado = pd.DataFrame(columns=TORNADO_COLUMNS)
-    if oat_reps > 0:
-        n_oat = (2 * d + 1) * oat_reps
-        say(f"one-at-a-time sweep: {d} facts x low/high x {oat_reps} reps + baseline "
-            f"= {n_oat:,} evaluations")
-        plan = ensemble.RunPlan(Path(path), variant, seed, n_oat, days)
-        ensemble.run(plan, ensemble.make_backend(backend, workers), out=folder / "oat",
-                     loaded=loaded, batch_fn=OatBatch(oat_reps, oat_settings(facts)))
-        tornado = tornado_table(results.ResultsReader(folder / "oat").runs(), facts, chosen)
-        evaluations["oat"] = n_oat
-    n_glob = n_base * (d + 2) if meth == "sobol" else runs
-    say(f"global sample ({meth}): {n_glob:,} evaluations"
-        + (f" = N (D + 2) with N = {n_base}, D = {d}" if meth == "sobol" else " (LHS)"))
-    plan = ensemble.RunPlan(Path(path), variant, seed, n_glob, days,
-                            "mc" if meth == "sobol" else "lhs")
-    fn = SobolBatch(n_base, seed) if meth == "sobol" else None
-    ensemble.run(plan, ensemble.make_backend(backend, workers), out=folder / "sample",
-                 loaded=loaded, batch_fn=fn)
-    evaluations["global"] = n_glob
-    sample = results.ResultsReader(folder / "sample").runs()
+    tornado = _oat_sweep(study, runs, chosen, evaluations)
+    sample = _global_sample(study, meth, n_base if meth == "sobol" else runs, evaluations)
     indices = global_indices(sample, meth, facts, chosen, seed)
-    say("PRIM scenario discovery")
+    opts.say("PRIM scenario discovery")
     specs = {o: {"label": sc.outcomes[o].label or o, "binary": sc.outcomes[o].is_binary}
              for o in chosen}
-    boxes = discover(discovery_sample(sample, meth, d), facts, specs, thresholds,
-                     indices)
-    notes = [f"{d} uncertain facts; global method {meth}; seed {seed}"
+    boxes = discover(discovery_sample(sample, meth, len(facts)), facts, specs,
+                     opts.thresholds, indices)
+    notes = [f"{len(facts)} uncertain facts; global method {meth}; seed {seed}"
              + (f"; variant {variant}" if variant else "")]
     return Sensitivity(folder, meth, evaluations, tornado, indices, boxes, notes, specs)
+
+
+def _oat_sweep(study: _Study, runs: int, chosen: list[str],
+               evaluations: dict[str, int]) -> pd.DataFrame:
+    """The one-at-a-time sweep's tornado table (empty when it is skipped)."""
+    d = len(study.facts)
+    oat_reps = study.opts.oat_reps
+    if oat_reps is None:
+        oat_reps = min(200, max(20, runs // (2 * d + 1)))
+    if oat_reps <= 0:
+        return pd.DataFrame(columns=TORNADO_COLUMNS)
+    n_oat = (2 * d + 1) * oat_reps
+    study.opts.say(f"one-at-a-time sweep: {d} facts x low/high x {oat_reps} reps + baseline "
+                   f"= {n_oat:,} evaluations")
+    oat = study.run("oat", n_oat, batch_fn=OatBatch(oat_reps, oat_settings(study.facts)))
+    evaluations["oat"] = n_oat
+    return tornado_table(oat, study.facts, chosen)
+
+
+def _global_sample(study: _Study, meth: str, n: int,
+                   evaluations: dict[str, int]) -> pd.DataFrame:
+    """The runs table of the global sample: Saltelli's design on a base sample of n when
+    `meth` is "sobol", else a Latin hypercube of n runs."""
+    d = len(study.facts)
+    sobol = meth == "sobol"
+    n_glob = n * (d + 2) if sobol else n
+    study.opts.say(f"global sample ({meth}): {n_glob:,} evaluations"
+                   + (f" = N (D + 2) with N = {n}, D = {d}" if sobol else " (LHS)"))
+    sample = study.run("sample", n_glob, "mc" if sobol else "lhs",
+                       SobolBatch(n, study.seed) if sobol else None)
+    evaluations["global"] = n_glob
+    return sample
 
 
 def _outcome_ids(sc: Any, wanted: Sequence[str] | None) -> list[str]:

@@ -31,7 +31,7 @@ from sim.model.formulas import HOLD, ROUT_COMPOSURE, WAR
 from sim.model.outcomes import snapshot_days, territory
 from sim.model.sampling import Purpose, rep_keys, sample_facts, uniforms
 from sim.model.state import State, initial_state, repeat_state
-from sim.model.vectorised import friendly_relation, normal_score
+from sim.model.vectorised import held_by_friend, normal_score
 from sim.scenario.schema import Scenario
 
 
@@ -201,7 +201,8 @@ class GeoModel(mesa.Model):
         holder = np.clip(control, 0, None).astype(np.int64)
         by_holder = np.take_along_axis(stance, holder[:, None, :].repeat(self.compiled.A, 1),
                                        axis=2)
-        return friendly_relation(by_holder) & (control >= 0)[:, None, :]
+        return held_by_friend(np.arange(self.compiled.A)[:, None], control[:, None, :],
+                              by_holder)
 
     def last_threat(self) -> np.ndarray:
         """(R, A, G) enemy power in each region's reach, as assessed at the last decision

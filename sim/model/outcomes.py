@@ -16,14 +16,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sim.model import phases
-from sim.model.vectorised import friendly_relation
+from sim.model.vectorised import held_by_friend
 from sim.scenario.schema import Goal, GoalKind, Outcome, OutcomeKind
 
 if TYPE_CHECKING:
     from sim.model.engine import GeoModel
 
+DEFEATED_BELOW = 0.5  # "defeat X" holds when X's strength is below this share of day 0's
 
 
 def snapshot_days(outcomes: dict[str, Outcome], horizon: int) -> set[int]:
@@ -67,11 +69,21 @@ def goal_met(model: GeoModel, a: int, goal: Goal, snap: dict[str, np.ndarray]) -
         g = model.compiled.region_ids.index(goal.region)
         holder = snap["control"][:, g]
         st = model.state.stance[np.arange(model.R), a, np.clip(holder, 0, None)]
-        return (holder >= 0) & ((holder == a) | friendly_relation(st))
+        return held_by_friend(a, holder, st)
     x = ai[goal.actor]  # type: ignore[index]
     if goal.kind is GoalKind.defeat:
-        return snap["strength"][:, x] < 0.5 * model.state.strength0[:, x]
-    return snap["territory"][:, x] <= model.territory0[:, x] + 1e-9
+        return defeated(snap["strength"][:, x], model.state.strength0[:, x])
+    return influence_limited(snap["territory"][:, x], model.territory0[:, x])
+
+
+def defeated(strength: ArrayLike, strength0: ArrayLike) -> np.ndarray:
+    """A "defeat X" goal: X's strength is below half its day-0 strength."""
+    return np.asarray(strength) < DEFEATED_BELOW * np.asarray(strength0)
+
+
+def influence_limited(territory: ArrayLike, territory0: ArrayLike) -> np.ndarray:
+    """A "limit_influence X" goal: X holds no more territory than on day 0."""
+    return np.asarray(territory) <= np.asarray(territory0) + 1e-9
 
 
 def territory(model: GeoModel) -> np.ndarray:

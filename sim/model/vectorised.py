@@ -27,6 +27,14 @@ troops_arriving = vectorize([_F8], cache=True)(f.troops_arriving.py_func)
 strike_kills = vectorize(["float64(float64, float64, float64)"], cache=True)(
     f.strike_kills.py_func)
 friendly_relation = vectorize(["boolean(int8)"], cache=True)(f.friendly.py_func)
+
+
+def held_by_friend(actor: ArrayLike, holder: np.ndarray, stance: np.ndarray) -> NDArray[np.bool_]:
+    """Where a region is held (`holder` >= 0, an actor index) by `actor` or a friend of it
+    (formulas.friendly); `stance`: `actor`'s stance (int8 code) towards each holder, read at
+    any actor where nobody holds. Arguments broadcast."""
+    holder = np.asarray(holder)
+    return (holder >= 0) & ((holder == actor) | friendly_relation(stance))
 mixed_morale = vectorize([_F8], cache=True)(f.mixed_morale.py_func)
 
 

@@ -22,9 +22,9 @@ import plotly.graph_objects as go
 from sim.analysis import charts
 from sim.analysis.report import Section, esc, figure_html, render_page, table_html
 from sim.model.engine import simulate
-from sim.model.outcomes import measure_outcomes
+from sim.model.outcomes import defeated, influence_limited, measure_outcomes
+from sim.model.vectorised import friendly_relation, held_by_friend
 from sim.scenario.schema import GoalKind
-from sim.wargame.rules import FRIENDLY
 
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario
@@ -91,7 +91,7 @@ def side_of(game: Game, team: str) -> list[str]:
     """The team's actor and the actors it is allied or cooperating with at the start."""
     c = game.model.compiled
     a = c.actor_ids.index(team)
-    return [b for j, b in enumerate(c.actor_ids) if j == a or c.stance0[a, j] in FRIENDLY]
+    return [b for j, b in enumerate(c.actor_ids) if j == a or friendly_relation(c.stance0[a, j])]
 
 
 def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -110,17 +110,18 @@ def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataF
     ter0, ter1, st0, st1, ctl = (at("territory", True), at("territory", False),
                                  at("strength", True), at("strength", False),
                                  at("control", False))
-    ids = list(game.model.compiled.actor_ids)
+    c = game.model.compiled
+    a = c.actor_ids.index(team)
     side = side_of(game, team)
-    side_idx = [ids.index(b) for b in side]
     met, weights = np.zeros(len(ter1)), 0.0
     for goal in game.scenario.actors[team].goals:
-        if goal.region is not None:
-            ok = ctl[goal.region].isin(side_idx).to_numpy()
+        if goal.region is not None:  # the model's rule, with the stances of the start
+            holder = ctl[goal.region].to_numpy()
+            ok = held_by_friend(a, holder, c.stance0[a][np.clip(holder, 0, None)])
         elif goal.kind is GoalKind.defeat:
-            ok = (st1[goal.actor] < 0.5 * st0[goal.actor]).to_numpy()
+            ok = defeated(st1[goal.actor], st0[goal.actor])
         else:
-            ok = (ter1[goal.actor] <= ter0[goal.actor] + 1e-9).to_numpy()
+            ok = influence_limited(ter1[goal.actor], ter0[goal.actor])
         met += goal.weight * ok
         weights += goal.weight
     return pd.DataFrame({"rep": ter1["rep"], "own": ter1[team].to_numpy(float),

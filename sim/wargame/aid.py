@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.errors import OrdersError
 from sim.model.compile import STANCE_CODES, WAR
+from sim.model.vectorised import friendly_relation
 from sim.scenario.schema import Stance
 
 if TYPE_CHECKING:
@@ -39,13 +40,12 @@ TRAINEES_PER_ADVISER = 100  # a 12-strong adviser team per ~1,200-strong battali
 ARMS_GAIN = 0.10  # quality added when every fighter is re-equipped
 COST_PER_FIGHTER = 0.01  # USD million to equip one fighter (rifle, armour, share of vehicles)
 NEUTRAL = STANCE_CODES[Stance.neutrality]
-FRIENDLY = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
 
 
 def _partner(m: GameModel, a: int, b: int, what: str) -> None:
     if b == a:
         raise OrdersError(f"you cannot send {what} to yourself")
-    if int(m.state.stance[0, a, b]) not in FRIENDLY:
+    if not friendly_relation(m.state.stance[0, a, b]):
         raise OrdersError(f"{what} go only to an ally or partner (alliance or cooperation); "
                           f"change the stance towards {m.compiled.actor_ids[b]} first")
 

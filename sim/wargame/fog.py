@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.wargame.rules import FRIENDLY
+from sim.model.vectorised import friendly_relation
 
 if TYPE_CHECKING:
     from sim.model.engine import GeoModel
@@ -32,7 +32,7 @@ def intelligence(m: GeoModel, a: int) -> float:
 def visible(m: GeoModel, a: int) -> np.ndarray:
     """(G,) bool: regions where actor a sees enemy strength."""
     st = m.state.stance[0, a]
-    friends = np.isin(st, FRIENDLY)
+    friends = friendly_relation(st)
     friends[a] = True
     ctrl = m.state.control[0]
     held = (ctrl >= 0) & friends[np.clip(ctrl, 0, None)]

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.compile import STANCE_CODES, WAR
+from sim.model.vectorised import friendly_relation
 from sim.scenario.schema import SupportKind
 from sim.wargame import aid
 from sim.wargame import fog as fogmod
-from sim.wargame.rules import FRIENDLY, attack_problem, friendly_ground, sorties, strike_reach
+from sim.wargame.rules import attack_problem, friendly_ground, sorties, strike_reach
 
 if TYPE_CHECKING:
     from sim.wargame.game import Game
@@ -84,7 +85,7 @@ def forces(game: Game, team: str) -> list[Row]:
 def partners(game: Game, team: str) -> list[Row]:
     m, a = game.model, game.index[team]
     s, c = m.state, m.compiled
-    friends = [b for b in range(c.A) if b != a and int(s.stance[0, a, b]) in FRIENDLY]
+    friends = [b for b in range(c.A) if b != a and friendly_relation(s.stance[0, a, b])]
     names = ", ".join(c.actor_ids[b] for b in friends) or "none (change a stance first)"
     rows = [_row("support ACTOR KIND X",
                  f"ACTOR one of: {names}; troops up to {n(s.reserve[0, a])} (from reserve), "

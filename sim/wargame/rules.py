@@ -39,7 +39,7 @@ from sim.wargame.orders import (
 if TYPE_CHECKING:
     from sim.wargame.game import GameModel
 
-FRIENDLY = (STANCE_CODES[Stance.alliance], STANCE_CODES[Stance.cooperation])
+_GAME_ROW = np.array([0])  # a wargame is replication row 0 of its model
 
 
 @dataclass
@@ -89,11 +89,8 @@ def stance(m: GameModel, a: int, b: int) -> int:
 
 
 def friendly_ground(m: GameModel, a: int) -> np.ndarray:
-    """(G,) regions held by actor a or a friend (alliance, cooperation)."""
-    ctrl = m.state.control[0]
-    st = m.state.stance[0, a]
-    holder = np.clip(ctrl, 0, None)
-    return (ctrl >= 0) & ((holder == a) | np.isin(st[holder], FRIENDLY))
+    """(G,) regions held by actor a or a friend (the engine's rule, for the one replication)."""
+    return m.friendly_ground(_GAME_ROW)[0, a]
 
 
 def apply_order(m: GameModel, a: int, order: Order, plan: Plan) -> None:

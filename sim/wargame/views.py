@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.model.compile import STANCE_CODES
-from sim.scenario.schema import GoalKind, Stance
+from sim.model.vectorised import friendly_relation
+from sim.scenario.schema import GoalKind
 from sim.wargame import fog as fogmod
 from sim.wargame.rules import friendly_ground, sorties
 
@@ -55,8 +56,7 @@ def map_table(game: Game, team: str, fog: bool) -> Table:
     """Every region: holder, your forces, allied forces, enemy strength as the team sees it."""
     m, a = game.model, game.index[team]
     s, c = m.state, m.compiled
-    friends = np.isin(s.stance[0, a], (STANCE_CODES[Stance.alliance],
-                                       STANCE_CODES[Stance.cooperation]))
+    friends = friendly_relation(s.stance[0, a])
     friends[a] = False
     t = Table(title="The map (type the region id in orders)", title_justify="left")
     for col, just in (("region", "left"), ("holder", "left"), ("yours", "right"),

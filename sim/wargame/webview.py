@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from sim.analysis.charts import actor_colors
 from sim.model.compile import STANCE_CODES
+from sim.model.vectorised import friendly_relation
 from sim.wargame import fog as fogmod
 from sim.wargame.means import possible
-from sim.wargame.rules import FRIENDLY, friendly_ground, sorties
+from sim.wargame.rules import friendly_ground, sorties
 from sim.wargame.views import seen_by
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def regions(game: Game, team: str | None) -> list[dict[str, Any]]:
     m, sc = game.model, game.scenario
     s, c = m.state, m.compiled
     a = game.index[team] if team else None
-    friends = np.isin(s.stance[0, a], FRIENDLY) if a is not None else None
+    friends = friendly_relation(s.stance[0, a]) if a is not None else None
     out = []
     for g, gid in enumerate(c.region_ids):
         holder = int(s.control[0, g])
