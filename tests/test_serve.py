@@ -7,9 +7,11 @@ restart test runs the real command as a subprocess on a free port and kills it b
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -18,9 +20,10 @@ from starlette.testclient import TestClient
 
 from sim.scenario.loader import load
 from sim.wargame.game import Game
+from sim.wargame.means import possible
 from sim.wargame.server import create_app
 from sim.wargame.session import open_session
-from tests.browser.server import start_server, stop
+from tests.browser.server import free_port, start_server, stop
 
 # Starlette 1.10 suggests httpx2 for its TestClient; httpx 0.28 still works as documented.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -178,6 +181,99 @@ def test_the_deadline_adjudicates_with_what_was_submitted(tmp_path):
     assert "(deadline)" in session.log[-1]["text"]
 
 
+def test_submit_and_withdraw_are_refused_after_the_deadline(tmp_path):
+    """Once the clock has run out, orders stand as they were: a late submit or withdraw is
+    refused with a message saying why, until the turn is adjudicated. No ticker runs here (no
+    lifespan), so the turn waits at its deadline as it may for a moment in the real server."""
+    loaded = load(FRONT)
+    game = Game(loaded.scenario, 1, ["gov", "rebels"], 7, 2)
+    session = open_session(loaded, game, tmp_path / "class.json", minutes=0.005)  # 0.3 s
+    client = TestClient(create_app(session, shadow_runs=10))
+    gov, umpire = as_(session, "gov"), as_(session, "umpire")
+    assert client.post("/api/team/gov/orders", headers=gov,
+                       json={"lines": ["reserve capital 100"]}).status_code == 200
+    client.post("/api/umpire/clock", headers=umpire, json={"run": True})
+    time.sleep(0.5)
+    assert session.clock.expired() and session.game.turn == 1
+    late = [client.delete("/api/team/gov/orders", headers=gov),
+            client.post("/api/team/rebels/orders", headers=as_(session, "rebels"),
+                        json={"lines": ["hold"]})]
+    for got in late:
+        assert got.status_code == 400
+        assert got.json()["error"].startswith("the time for turn 1 is up: orders can no "
+                                              "longer be submitted or withdrawn")
+    assert session.submitted == {"gov": True, "rebels": False}
+    client.post("/api/umpire/advance", headers=umpire)
+    assert session.game.reports[0].orders == {"gov": ["reserve capital 100"], "rebels": []}
+    again = client.post("/api/team/rebels/orders", headers=as_(session, "rebels"),
+                        json={"lines": ["hold"]})
+    assert again.status_code == 200  # turn 2 has its own clock
+
+
+def test_the_team_view_holds_the_teams_goals(served):
+    client, session = served
+    for team, expected in [
+        ("gov", [{"kind": "hold", "weight": 3.0, "target": "capital", "met": True},
+                 {"kind": "take", "weight": 1.0, "target": "north", "met": False}]),
+        ("rebels", [{"kind": "take", "weight": 1.0, "target": "capital", "met": False},
+                    {"kind": "hold", "weight": 2.0, "target": "north", "met": True},
+                    {"kind": "take", "weight": 2.0, "target": "mid", "met": False},
+                    {"kind": "take", "weight": 1.0, "target": "ford", "met": False},
+                    {"kind": "defeat", "weight": 1.0, "target": "gov", "met": None}])]:
+        view = client.get(f"/api/team/{team}/view", headers=as_(session, team)).json()
+        assert view["goals"] == expected
+    page = client.get("/team/gov", headers=as_(session, "gov")).text
+    assert '<h2>Your goals</h2><div id="goals">' in page  # team.js fills it (browser test)
+    script = client.get("/static/team.js").text
+    assert 'fill("goals", goals(v))' in script
+
+
+def test_the_team_pages_can_list_is_the_terminals_with_the_limits_enforced(served):
+    """The web 'what can I do this turn' is means.possible (the terminal's `can`), and its
+    'N up to X' is what /check accepts: X is, X + 1 is refused naming X."""
+    client, session = served
+    view = client.get("/api/team/gov/view", headers=as_(session, "gov")).json()
+    assert view["options"] == possible(session.game, "gov", fog=True)
+    reserve = next(o for o in view["options"] if o["order"] == "reserve REGION N")
+    shown = re.match(r"N up to ([\d,]+);", reserve["limit"])[1]
+    assert shown == "5,000"
+    checks = client.post("/api/team/gov/check", headers=as_(session, "gov"), json={
+        "lines": ["reserve capital 5000"]}).json()["checks"]
+    assert checks[0]["ok"] is True
+    checks = client.post("/api/team/gov/check", headers=as_(session, "gov"), json={
+        "lines": ["reserve capital 5001"]}).json()["checks"]
+    assert checks[0]["error"] == f"not enough forces in reserve (have {shown}, asked 5,001)"
+
+
+def test_a_team_refuses_a_ceasefire_offer_end_to_end(served):
+    """gov offers, rebels (a team) sees the offer and refuses: both read the refusal in their
+    report, the war goes on, and the offer has lapsed."""
+    client, session = served
+    gov, rebels, umpire = as_(session, "gov"), as_(session, "rebels"), as_(session, "umpire")
+    client.post("/api/team/gov/orders", headers=gov, json={"lines": ["ceasefire rebels"]})
+    client.post("/api/umpire/advance", headers=umpire)
+    view = client.get("/api/team/rebels/view", headers=rebels).json()
+    assert any("gov offers rebels a ceasefire" in x for x in view["reports"][0]["lines"])
+    answer = next(o for o in view["options"] if o["order"] == "accept gov")
+    assert "or refuse gov" in answer["limit"]
+    got = client.post("/api/team/rebels/orders", headers=rebels, json={"lines": ["refuse gov"]})
+    assert got.json() == {"submitted": ["refuse gov"]}
+    client.post("/api/umpire/advance", headers=umpire)
+    refusal = "rebels refuses gov's ceasefire offer."
+    for team, key in (("gov", gov), ("rebels", rebels)):
+        view = client.get(f"/api/team/{team}/view", headers=key).json()
+        assert any(refusal in x for x in view["reports"][1]["lines"]), team
+        other = "rebels" if team == "gov" else "gov"
+        assert view["header"]["stances"][other] == "war"
+    assert not [o for o in view["options"] if o["order"] == "accept gov"]
+    lapsed = client.post("/api/team/rebels/check", headers=rebels,
+                         json={"lines": ["accept gov"]}).json()["checks"]
+    assert lapsed[0]["error"] == "gov has offered you no ceasefire"
+    assert session.game.reports[1].orders["rebels"] == ["refuse gov"]
+    umpire_report = client.get("/api/umpire/view", headers=umpire).json()["reports"][1]
+    assert any(refusal in x for x in umpire_report["lines"])
+
+
 def test_the_briefing_opens_only_for_its_team(served):
     client, session = served
     page = client.get("/team/rebels/briefing", headers=as_(session, "rebels"))
@@ -198,6 +294,51 @@ def test_the_stream_pushes_each_change_to_the_teams_page(served):
     assert "gov" in session.joined
 
 
+# ----------------------------------------------------------------------------- no internet
+
+
+class Assets(HTMLParser):
+    """Every address a page loads by itself: script src, stylesheet and icon href, img src."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "audio", "video", "source") and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.urls.append(attrs["href"])
+
+
+EXTERNAL = re.compile(r"(?:https?:)?//[\w.-]+")
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"  # an identifier in createElementNS, not a request
+
+
+def test_the_pages_need_nothing_from_the_internet(served):
+    """The team page, its briefing and the umpire console load only this server's files: no
+    external address in the HTML or in the scripts and styles it loads, and each loads (200)."""
+    client, session = served
+    pages = [("/team/gov", "gov"), ("/team/gov/briefing", "gov"), ("/umpire", "umpire")]
+    loaded = set()
+    for path, who in pages:
+        html = client.get(path, headers=as_(session, who))
+        assert html.status_code == 200
+        parser = Assets()
+        parser.feed(html.text)
+        assert [u for u in parser.urls if EXTERNAL.match(u)] == [], path
+        assert EXTERNAL.findall(html.text.replace(SVG_NAMESPACE, "")) == [], path
+        loaded.update(parser.urls)
+    assert {"/static/app.css", "/static/common.js", "/static/team.js",
+            "/static/umpire.js"} <= loaded
+    for url in sorted(loaded):
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert EXTERNAL.findall(asset.text.replace(SVG_NAMESPACE, "")) == [], url
+        assert "@import" not in asset.text, url
+
+
 # --------------------------------------------------------------------------------- restart
 
 
@@ -216,6 +357,7 @@ def test_a_killed_server_resumes_from_its_save_with_nobodys_orders_lost(tmp_path
     proc, again, base = start_server(["--resume", str(save), "--minutes", "0"], tmp_path)
     try:
         assert again == keys  # the same join links
+        assert listening_on(int(base.rsplit(":", 1)[1])) in ({"127.0.0.1"}, None)
         view = httpx.get(f"{base}/api/team/gov/view", headers={"X-Geosim-Key": keys["gov"]})
         assert view.json()["orders"] == ["reserve capital 700"] and view.json()["submitted"]
         umpire = {"X-Geosim-Key": keys["umpire"]}
@@ -230,6 +372,43 @@ def test_a_killed_server_resumes_from_its_save_with_nobodys_orders_lost(tmp_path
     assert data["orders"][0]["gov"] == [{"commit_reserve": {"region": "capital",
                                                             "personnel": 700.0}}]
     assert data["injects"][0][0]["resource"] == "money"
+
+
+def listening_on(port: int) -> set[str] | None:
+    """The IPv4/IPv6 addresses listening on `port`, from the kernel's socket tables (Linux;
+    None where there are none to read)."""
+    tables = [p for p in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")) if p.is_file()]
+    if not tables:
+        return None
+    found = set()
+    for table in tables:
+        for line in table.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hexport = local.rsplit(":", 1)
+            if state == "0A" and int(hexport, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(socket.inet_ntop(family, words))
+    return found
+
+
+@pytest.mark.parametrize("extra, host", [([], "127.0.0.1"), (["--host", "0.0.0.0"], "0.0.0.0")])
+def test_serve_listens_on_127_0_0_1_unless_host_is_given(tmp_path, monkeypatch, capsys,
+                                                         extra, host):
+    """The address handed to uvicorn (the real server's socket is checked in the restart
+    test); the printed links name this computer either way."""
+    import uvicorn
+
+    from sim.cli import main
+
+    used = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: used.append(self.config.host))
+    port = str(free_port())
+    assert main(["serve", str(FRONT), "--teams", "gov", "--port", port, *extra,
+                 "--save", str(tmp_path / "c.json")]) == 0
+    assert used == [host]
+    assert f"Umpire:  http://127.0.0.1:{port}/umpire?key=" in capsys.readouterr().out
 
 
 def test_serve_refuses_a_busy_port_in_one_line(tmp_path, capsys):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +177,129 @@ def test_the_guides_team_sets_keep_real_choices_for_every_team(reference, teams)
         assert len(kinds) >= 3, (team, rows)
     guide = (Path(__file__).resolve().parents[1] / "docs" / "wargame.md").read_text()
     assert f"--teams {','.join(teams)}" in guide
+
+
+# ------------------------------------------------------------------ support troops as an order
+
+
+def test_support_troops_as_a_team_order_within_and_beyond_the_reserve(reference):
+    """A team's `support X troops N` (not the umpire's inject): its reserve goes, as its own
+    forces, into a region X holds; more than the reserve is refused naming the reserve."""
+    game = game_of(reference, ["iran", "iraq"])
+    m, iran, iraq = game.model, game.index["iran"], game.index["iraq"]
+    reserve = float(m.state.reserve[0, iran])
+    in_iraq = float(m.state.F[0, iran, m.state.control[0] == iraq].sum())
+    game.check("iran", [P(f"support iraq troops {reserve:.0f}")])
+    with pytest.raises(OrdersError, match=rf"not enough forces in reserve \(have "
+                                          rf"{reserve:,.0f}, asked {reserve + 1:,.0f}\)"):
+        game.check("iran", [P(f"support iraq troops {reserve + 1:.0f}")])
+    with pytest.raises(OrdersError, match="order 2 .*not enough forces in reserve"):
+        game.check("iran", [P("support iraq troops 1500"), P("support iraq troops 1500")])
+    # At war with isis: no troops for an enemy, whatever the reserve.
+    with pytest.raises(OrdersError, match="at war with or rivals of isis"):
+        game.check("iran", [P("support isis troops 10")])
+    game._apply("iran", [P("support iraq troops 1500")])  # what the turn applies
+    assert float(m.state.reserve[0, iran]) == pytest.approx(reserve - 1500)
+    assert float(m.state.F[0, iran, m.state.control[0] == iraq].sum()) == pytest.approx(
+        in_iraq + 1500)
+
+
+def test_support_troops_ordered_in_a_played_turn_reach_the_receiver(reference):
+    """Played through a turn (not only checked): not dropped, and more of iran's forces stand
+    in iraq's regions at the end than in the same turn without the order."""
+    def iran_in_iraq(orders):
+        step = reference.scenario.scenario.step_days  # one step: before the fronts move
+        game = Game(reference.scenario, 1, ["iran", "iraq"], step, 1)
+        report = game.play_turn({"iran": [P(x) for x in orders], "iraq": []})
+        s, i = game.model.state, game.index
+        return report, float(s.F[0, i["iran"], s.control[0] == i["iraq"]].sum())
+
+    report, sent = iran_in_iraq(["support iraq troops 1000"])
+    assert report.orders["iran"] == ["support iraq troops 1,000"] and report.dropped == []
+    _, kept = iran_in_iraq([])
+    assert sent > kept + 500
+
+
+# --------------------------------------------------------- 'what can I do': shown = enforced
+
+UP_TO = re.compile(r"(\w+) up to ([\d,]+(?:\.(\d+))?)")
+
+
+def _held(game: Game, team: str) -> str | None:
+    m, a = game.model, game.index[team]
+    mine = np.flatnonzero(m.state.control[0] == a)
+    return m.compiled.region_ids[int(mine[0])] if len(mine) else None
+
+
+def _template(row: dict, word: str) -> str:
+    """The order that uses the number `word` of a 'can' row, with {x} for the number."""
+    order, limit = str(row["order"]), str(row["limit"])
+    words = order.split()
+    if words[0] == "move":
+        return f"move {words[1]} {limit.split('one of: ')[1].split(',')[0]} {{x}}"
+    if words[0] == "reserve":
+        return "reserve {held} {x}"
+    if words[0] == "advisers":
+        return f"advisers {words[1]} {{x}}"
+    if words[0] == "arms":
+        return "arms {friend} {x}"
+    return f"support {{partner}} {word} {{x}}"
+
+
+def limit_cases(game: Game, team: str) -> list[tuple[str, str, float, int]]:
+    """(row, order, the limit shown, its decimals) for every 'N up to X' that 'can' shows."""
+    m, a = game.model, game.index[team]
+    friend = next((m.compiled.actor_ids[b] for b in range(m.compiled.A) if b != a
+                   and int(m.state.stance[0, a, b]) in aid.FRIENDLY), None)
+    cases = []
+    for row in possible(game, team):
+        limit = str(row["limit"])
+        names = re.search(r"ACTOR one of: ([\w, ]+);", limit)
+        partner = names.group(1).split(", ")[0] if names and "none" not in names[1] else None
+        for word, shown, decimals in UP_TO.findall(limit):
+            x = float(shown.replace(",", ""))
+            needs = {"held": _held(game, team), "friend": friend, "partner": partner}
+            template = _template(row, word)
+            if x <= 0 or any(f"{{{k}}}" in template and not v for k, v in needs.items()):
+                continue  # 'troops up to 0', or no partner to give to: nothing to order
+            cases.append((str(row["order"]), template.format(**needs, x="{x}"), x,
+                          len(decimals)))
+    return cases
+
+
+@pytest.mark.parametrize("team", ["isis", "iraq", "kurds", "usa", "iran"])
+def test_the_limits_can_shows_are_the_limits_enforced(reference, team):
+    """Each 'N up to X' of the 'what can I do this turn' list (the terminal's `can`, the team
+    page's list): ordering X as shown is accepted, one unit of its last digit more is refused
+    with the same X in the message. After a turn, so funds and reserves are not round."""
+    game = game_of(reference, ["isis", "iraq", "kurds", "usa", "iran"])
+    game.play_turn({t: [] for t in game.teams})
+    cases = limit_cases(game, team)
+    assert len(cases) >= 2, cases
+    for row, order, x, decimals in cases:
+        shown = f"{x:,.{decimals}f}"
+        try:
+            game.check(team, [P(order.format(x=f"{x:.{decimals}f}"))])
+        except OrdersError as exc:
+            pytest.fail(f"{row}: {order.format(x=shown)} refused although 'can' shows up to "
+                        f"{shown}: {exc}")
+        more = order.format(x=f"{x + 10.0 ** -decimals:.{decimals}f}")
+        with pytest.raises(OrdersError) as info:
+            game.check(team, [P(more)])
+        assert f"have {shown}" in str(info.value), (row, more, str(info.value))
+
+
+@pytest.mark.parametrize("team", ["isis", "iraq", "kurds", "iran"])
+def test_the_actors_can_names_for_support_are_those_accepted(reference, team):
+    """The support row's 'ACTOR one of: ...' is exactly who `support ACTOR money 1` goes to."""
+    game = game_of(reference, [team])
+    row = next(r for r in possible(game, team) if str(r["order"]).startswith("support "))
+    shown = re.search(r"ACTOR one of: ([\w, ()]+);", str(row["limit"]))[1]
+    accepted = []
+    for other in game.model.compiled.actor_ids:
+        try:
+            game.check(team, [P(f"support {other} money 1")])
+            accepted.append(other)
+        except OrdersError:
+            pass
+    assert shown == (", ".join(accepted) or "none (change a stance first)")

@@ -250,3 +250,26 @@ def test_the_turn_report_waits_for_a_key_before_the_next_turn(tmp_path, monkeypa
                  str(tmp_path / "g.json"), "--report", str(tmp_path / "r.html"),
                  "--shadow-runs", "10"]) == 0
     assert prompts == ["gov order 1> ", "Press Enter for the next turn ", "gov order 1> "]
+
+
+def test_can_in_the_terminal_lists_every_order_with_its_limits(tmp_path, monkeypatch, capsys):
+    """`can` prints the rows of means.possible (the team page's list), limits and all; that
+    those limits are the ones enforced is tests/test_wargame_decisions.py's."""
+    from sim.wargame.means import possible
+
+    monkeypatch.setenv("COLUMNS", "400")  # one row a line: no wrapping inside a cell
+    typed = iter(["can", "reserve capital 5001", "done"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(typed))
+    assert main(["play", str(FRONT), "--teams", "gov", "--turns", "1", "--save",
+                 str(tmp_path / "g.json"), "--report", str(tmp_path / "r.html"),
+                 "--shadow-runs", "10"]) == 0
+    out = capsys.readouterr().out
+    printed = out.split("gov order 1>", 1)[0].rsplit("Orders you can give now", 1)[1]
+    lines = [" ".join(x.replace("│", " ").split()) for x in printed.splitlines()]
+    game = Game(load(FRONT).scenario, 1, ["gov"], 7, 1)
+    rows = possible(game, "gov", fog=True)
+    assert any(r["order"] == "reserve REGION N" and "N up to 5,000" in r["limit"] for r in rows)
+    for row in rows:
+        assert any(f"{row['order']} {row['limit']}" in x for x in lines), row
+    assert "not accepted: order 1 (reserve capital 5,001): not enough forces in reserve " \
+           "(have 5,000, asked 5,001)" in " ".join(out.split())

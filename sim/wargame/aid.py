@@ -67,11 +67,14 @@ def advisers(m: GameModel, a: int, b: int, n: float, plan: Plan) -> None:
 
 
 def arms(m: GameModel, a: int, b: int, amount: float, plan: Plan) -> None:
+    from sim.wargame import rules  # rules imports this module
+
     _partner(m, a, b, "arms")
     s = m.state
     have = float(s.funds[0, a])
-    if amount > have + 1e-9:
+    if not rules.fits(amount, have, rules.FUNDS_SLACK):
         raise OrdersError(f"not enough funds (have {have:,.1f}, asked {amount:,.1f} USD million)")
+    amount = min(amount, have)  # the figure shown may be rounded up
     strength = max(float(s.strength()[0, b]), 1.0)
     gain = ARMS_GAIN * min(1.0, amount / (COST_PER_FIGHTER * strength))
     room = ARMS_GAIN - plan.arms_gain.get(b, 0.0)

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.model.compile import STANCE_CODES, WAR
 from sim.model.vectorised import friendly_relation
-from sim.scenario.schema import SupportKind
+from sim.scenario.schema import Stance, SupportKind
 from sim.wargame import aid
 from sim.wargame import fog as fogmod
 from sim.wargame.rules import attack_problem, friendly_ground, sorties, strike_reach
@@ -86,7 +86,11 @@ def partners(game: Game, team: str) -> list[Row]:
     m, a = game.model, game.index[team]
     s, c = m.state, m.compiled
     friends = [b for b in range(c.A) if b != a and friendly_relation(s.stance[0, a, b])]
-    names = ", ".join(c.actor_ids[b] for b in friends) or "none (change a stance first)"
+    # Support goes to anyone neither at war with nor a rival of the giver (rules._support),
+    # neutrals too; advisers and arms only to friends.
+    hostile = (WAR, STANCE_CODES[Stance.rivalry])
+    open_to = [b for b in range(c.A) if b != a and int(s.stance[0, a, b]) not in hostile]
+    names = ", ".join(c.actor_ids[b] for b in open_to) or "none (change a stance first)"
     rows = [_row("support ACTOR KIND X",
                  f"ACTOR one of: {names}; troops up to {n(s.reserve[0, a])} (from reserve), "
                  f"money up to {s.funds[0, a]:,.1f} (USD million), intelligence up to "

@@ -63,6 +63,16 @@ def fmt(x: float) -> str:
     return f"{x:,.0f}"
 
 
+# Funds and sorties are shown to 0.1 and intelligence shares to 0.01 (in `can` and in the
+# refusals): ordering the figure shown must fit even when it was rounded up, so a check allows
+# half a shown unit more and the order takes no more than there is (troops allow 0.5 alike).
+FUNDS_SLACK, AIR_SLACK, INTEL_SLACK = 0.05, 0.05, 0.005
+
+
+def fits(asked: float, have: float, slack: float) -> bool:
+    return asked <= have + slack + 1e-9
+
+
 def resolve(name: str, ids: tuple[str, ...], names: list[str], what: str) -> int:
     """Index of a region or actor typed by id or display name (case-insensitive).
 
@@ -240,11 +250,12 @@ def _support(m: GameModel, a: int, o: SupportOrder, plan: Plan) -> None:
         raise OrdersError(f"you are at war with or rivals of {bid}: change the stance first")
     if o.what is SupportKind.money:
         have = float(s.funds[0, a])
-        if o.amount > have + 1e-9:
+        if not fits(o.amount, have, FUNDS_SLACK):
             raise OrdersError(f"not enough funds (have {have:,.1f}, asked {o.amount:,.1f} USD "
                               "million)")
-        s.funds[0, a] -= o.amount
-        s.funds[0, b] += o.amount
+        given = min(o.amount, have)
+        s.funds[0, a] -= given
+        s.funds[0, b] += given
     elif o.what is SupportKind.troops:
         _send_troops(m, a, b, o.amount)
     elif o.what is SupportKind.intelligence:
@@ -252,16 +263,16 @@ def _support(m: GameModel, a: int, o: SupportOrder, plan: Plan) -> None:
         have = float(s.intel[0, a]) - sum(plan.intel_given.values())
         if o.amount > 1:
             raise OrdersError("intelligence is a share: amount at most 1 (e.g. 0.1)")
-        if o.amount > have + 1e-9:
+        if not fits(o.amount, have, INTEL_SLACK):
             raise OrdersError(f"you cannot share more intelligence than you have (have "
                               f"{max(have, 0):.2f} left this turn, asked {o.amount:.2f})")
-        plan.intel_given[b] = plan.intel_given.get(b, 0.0) + o.amount
+        plan.intel_given[b] = plan.intel_given.get(b, 0.0) + min(o.amount, max(have, 0.0))
     else:
         have = float(s.air[0, a]) - sum(plan.air_given.values())
-        if o.amount > have + 1e-9:
+        if not fits(o.amount, have, AIR_SLACK):
             raise OrdersError(f"not enough own air capacity (have {max(have, 0):,.1f} sorties/"
                               f"day, asked {o.amount:,.1f})")
-        plan.air_given[b] = plan.air_given.get(b, 0.0) + o.amount
+        plan.air_given[b] = plan.air_given.get(b, 0.0) + min(o.amount, max(have, 0.0))
 
 
 def _send_troops(m: GameModel, a: int, b: int, n: float) -> None:

@@ -136,6 +136,15 @@ class Session:
         if self.game.over:
             raise UsageError("the game is over: no more orders")
 
+    def _in_time(self) -> None:
+        """Orders stand as they were at the deadline: the ticker may adjudicate a moment
+        later, and a late submit or withdraw must not slip into the turn in between."""
+        self._open()
+        if self.clock.expired():
+            raise UsageError(f"the time for turn {self.game.turn} is up: orders can no longer "
+                             "be submitted or withdrawn (the turn is adjudicated with the "
+                             "orders submitted by the deadline)")
+
     def check_lines(self, team: str, lines: list[str]) -> list[dict[str, Any]]:
         """Check each line as typed, against the situation after the lines before it."""
         accepted: list[Order] = []
@@ -158,7 +167,7 @@ class Session:
 
     def submit(self, team: str, lines: list[str]) -> list[Order]:
         """All of the team's orders for the turn, checked together (all or nothing)."""
-        self._open()
+        self._in_time()
         if len(lines) > 200:
             raise OrdersError("at most 200 orders a turn")
         orders = [parse_line(x) for x in lines if x.strip()]
@@ -169,7 +178,7 @@ class Session:
         return orders
 
     def withdraw(self, team: str) -> None:
-        self._open()
+        self._in_time()
         self.submitted[team] = False
         self.note(f"{team} withdrew its orders", team=team)
         self.changed()

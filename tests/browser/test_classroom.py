@@ -5,7 +5,8 @@ Debian's headless Chromium through playwright (no browser download); the server 
 `geosim serve`, started and stopped by PID on a free port. Each team's context checks that it
 sees only what it may: its own orders and report, other actors' strength as '?', and a 403
 for another team's page or the umpire's API even with its own secret. With
-GEOSIM_SCREENSHOTS=DIR the test leaves the screenshots of the guide in DIR.
+GEOSIM_SCREENSHOTS=DIR the test leaves the screenshots of the guide in DIR. Every request
+to anywhere but 127.0.0.1 is blocked, as on a classroom network without internet.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.scenario.loader import load
 from tests.browser.server import start_server, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,6 +37,9 @@ ORDERS = {  # turn -> team -> typed lines
     3: {"isis": ["hold"], "iraq": ["hold"], "kurds": ["reserve erbil 1000"]},
 }
 
+# Every address but this server's: such a request is aborted and recorded (none is expected).
+ELSEWHERE = re.compile(r"^(?!http://127\.0\.0\.1[:/])")
+
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="/usr/bin/chromium not installed (run tests/ensure_chromium.sh as root)")
@@ -44,17 +49,22 @@ class Class:
     """The browser contexts of a class: one page per team, one for the umpire."""
 
     def __init__(self, browser, base: str, keys: dict[str, str]):
-        self.base, self.keys, self.errors = base, keys, []
+        self.base, self.keys, self.errors, self.blocked = base, keys, [], []
         self.pages = {}
         for who in (*TEAMS, "umpire"):
             phone = who == "kurds"  # one team plays on a phone-sized screen
             context = browser.new_context(viewport={"width": 390, "height": 844} if phone
                                           else {"width": 1280, "height": 900})
+            context.route(ELSEWHERE, self.block)  # no internet in this classroom
             page = context.new_page()
             page.on("pageerror", lambda exc, who=who: self.errors.append(f"{who}: {exc}"))
             page.on("dialog", lambda d: d.accept("not this turn, see me"))
             self.pages[who] = page
         self.open_all()
+
+    def block(self, route) -> None:
+        self.blocked.append(route.request.url)
+        route.abort("internetdisconnected")
 
     def url(self, who: str) -> str:
         path = "/umpire" if who == "umpire" else f"/team/{who}"
@@ -129,6 +139,24 @@ def check_access(room: Class) -> None:
     response = other.goto(f"{room.base}/team/iraq?key={room.keys['isis']}")
     assert response.status == 403 and "does not open" in other.inner_text("body")
     other.close()
+
+
+def check_offline(room: Class) -> None:
+    """The pages went live with the internet blocked; the block itself works (a CDN fetch
+    from a page fails and is recorded), so nothing the pages need came from outside."""
+    cdn = "https://cdn.jsdelivr.net/npm/plotly.js-dist-min/plotly.min.js"
+    failed = room.pages["iraq"].evaluate("url => fetch(url).then(() => false, () => true)", cdn)
+    assert failed and room.blocked == [cdn]
+    room.blocked.clear()
+
+
+def check_goals(room: Class) -> None:
+    """Each team page lists that team's goals from the scenario (kind and target)."""
+    actors = load(REFERENCE).scenario.actors
+    for team in TEAMS:
+        shown = room.pages[team].inner_text("#goals")
+        for goal in actors[team].goals:
+            assert f"{goal.kind.value} {goal.region or goal.actor}" in shown, (team, shown)
 
 
 def turn_one(room: Class) -> None:
@@ -226,13 +254,15 @@ def test_a_class_of_three_teams_plays_three_turns_in_the_browser(browser, tmp_pa
                                      "--save", str(save)], tmp_path)
     try:
         room = Class(browser, base, keys)
+        check_offline(room)
         check_access(room)
+        check_goals(room)
         turn_one(room)
         shots = os.environ.get("GEOSIM_SCREENSHOTS")
         proc = turn_two_with_reload_and_restart(room, proc, save, tmp_path,
                                                 Path(shots) if shots else None)
         finish(room)
-        assert room.errors == []
+        assert room.errors == [] and room.blocked == []
     finally:
         stop(proc)
     data = json.loads(save.read_text())
