@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -197,3 +198,32 @@ def test_cli_report_bad_folder_one_line_exit_2(tmp_path, capsys, make):
     assert main(["report", str(target)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(target) in err
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                    reason="kaleido needs /usr/bin/chromium (tests/ensure_chromium.sh)")
+def test_cli_report_export_writes_png_and_svg_of_every_chart(tmp_path, capsys):
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    assert main(["report", str(folder), "--export"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [str(folder / "report.html"), f"charts: {folder}/charts"]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    names = re.findall(r'data-chart="([^"]+)"', page)
+    written = sorted(p.name for p in (folder / "charts").iterdir())
+    assert written == sorted(f"{n}.{ext}" for n in names for ext in ("png", "svg"))
+    for n in names:
+        assert (folder / "charts" / f"{n}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", n
+        assert "<svg" in (folder / "charts" / f"{n}.svg").read_text(encoding="utf-8")[:2000], n
+
+
+@pytest.mark.parametrize("make", ["missing", "charts_is_a_file"])
+def test_cli_report_export_bad_folder_one_line_exit_2(tmp_path, capsys, make):
+    folder = tmp_path / "x"
+    if make == "charts_is_a_file":
+        folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+        (folder / "charts").write_text("not a folder")
+    assert main(["report", str(folder), "--export"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and str(folder) in err, err
+    assert "Traceback" not in err and captured.out == ""
