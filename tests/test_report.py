@@ -227,3 +227,24 @@ def test_cli_report_export_bad_folder_one_line_exit_2(tmp_path, capsys, make):
     err = captured.err.strip()
     assert len(err.splitlines()) == 1 and str(folder) in err, err
     assert "Traceback" not in err and captured.out == ""
+
+
+def test_report_shares_near_the_edges_and_long_tables(tmp_path):
+    """Alpha falls in 1 run of 40 and Bravo is retaken in 39: their Wilson intervals reach
+    within 0.5% of 0 and 1, which must read "<0.5%" / ">99.5%", never "0.0%" / "100.0%"."""
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    for part in sorted((folder / "runs").iterdir()):
+        runs = pd.read_parquet(part)
+        runs["out:alpha_falls"] = (runs["rep"] == 0).astype(float)
+        runs["out:bravo_retaken"] = (runs["rep"] != 0).astype(float)
+        runs.to_parquet(part)
+    page = report.write_report(folder).read_text(encoding="utf-8")
+    summary = page.split('<table id="')[1].split("</table>")[0]
+    assert "&lt;0.5% to 12.9%" in summary and "to &gt;99.5%" in summary
+    assert "0.0%" not in summary and "100.0%" not in summary
+    # A long table starts collapsed under its row count, with a filter bound to it.
+    found = re.findall(r'<details><summary>(\d+) ([^<]*)\(show, filter\)</summary>'
+                       r'<input class="filter"[^>]*data-table="(t\d+)"[^>]*>'
+                       r'<div class="table-wrap"><table id="(t\d+)"', page)
+    assert found and all(int(n) > 12 and box == table for n, _, box, table in found)
+    assert "input.filter" in page  # the filter script

@@ -136,9 +136,26 @@ def test_synthetic_report_renders_offline(browser, tmp_path):
         assert opened.page.locator("section#facts table.facts tbody tr").count() == 11
         assert opened.page.locator("section#sources tbody tr").count() == 2
         _check_slider(opened, folder, require_change=True)
+        _check_filter(opened.page)
     finally:
         opened.close()
     assert len(list((tmp_path / "shots").glob("figure-*.png"))) >= 9
+
+
+def _check_filter(page) -> None:
+    """A collapsed table opens, and typing in its filter box leaves only matching rows."""
+    box = page.locator("input.filter").first
+    page.evaluate("""() => { let d = document.querySelector('input.filter').closest('details');
+      while (d) { d.open = true; d = d.parentElement.closest('details'); } }""")
+    rows = page.locator(f"#{box.get_attribute('data-table')} tbody tr")
+    total = rows.count()
+    word = (rows.first.text_content() or "").split()[0].lower()
+    want = sum(word in (rows.nth(i).text_content() or "").lower() for i in range(total))
+    box.fill(word)
+    shown = sum(rows.nth(i).is_visible() for i in range(total))
+    assert 0 < shown == want <= total, (word, shown, want, total)
+    box.fill("no row holds this text")
+    assert not any(rows.nth(i).is_visible() for i in range(total))
 
 
 def _real_run(scenario_file: Path, out: Path, runs: int, days: int) -> Path:
