@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -205,13 +206,13 @@ def test_a_full_disk_while_writing_the_report_is_one_line_and_leaves_no_temporar
     import errno
     import shutil
 
-    from sim.experiments import results
+    from sim.experiments import atomic_files
 
     copy = tmp_path / "res"
     shutil.copytree(folder, copy)
     for page in ("report.html", "briefing.html"):  # as other tests of the module left them
         (copy / page).unlink(missing_ok=True)
-    original = results._atomic_write
+    original = atomic_files.atomic_write
 
     def disk_full_for_html(path, write):
         if path.suffix != ".html":
@@ -223,9 +224,59 @@ def test_a_full_disk_while_writing_the_report_is_one_line_and_leaves_no_temporar
 
         return original(path, half_then_full)
 
-    monkeypatch.setattr(results, "_atomic_write", disk_full_for_html)
+    monkeypatch.setattr(atomic_files, "atomic_write", disk_full_for_html)
     assert main(["report", str(copy)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert re.search(r"the disk is full \(writing \S+/(briefing|report)\.html", err), err
     assert list(copy.rglob("*.tmp")) == [] and list(copy.glob("*.html")) == []
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                    reason="kaleido needs /usr/bin/chromium (tests/ensure_chromium.sh)")
+def test_cli_report_export_writes_png_and_svg_of_every_chart(tmp_path, capsys):
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    assert main(["report", str(folder), "--export"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [str(folder / "report.html"), f"charts: {folder}/charts"]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    names = re.findall(r'data-chart="([^"]+)"', page)
+    written = sorted(p.name for p in (folder / "charts").iterdir())
+    assert written == sorted(f"{n}.{ext}" for n in names for ext in ("png", "svg"))
+    for n in names:
+        assert (folder / "charts" / f"{n}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", n
+        assert "<svg" in (folder / "charts" / f"{n}.svg").read_text(encoding="utf-8")[:2000], n
+
+
+@pytest.mark.parametrize("make", ["missing", "charts_is_a_file"])
+def test_cli_report_export_bad_folder_one_line_exit_2(tmp_path, capsys, make):
+    folder = tmp_path / "x"
+    if make == "charts_is_a_file":
+        folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+        (folder / "charts").write_text("not a folder")
+    assert main(["report", str(folder), "--export"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and str(folder) in err, err
+    assert "Traceback" not in err and captured.out == ""
+
+
+def test_report_shares_near_the_edges_and_long_tables(tmp_path):
+    """Alpha falls in 1 run of 40 and Bravo is retaken in 39: their Wilson intervals reach
+    within 0.5% of 0 and 1, which must read "<0.5%" / ">99.5%", never "0.0%" / "100.0%"."""
+    folder = rf.write_results(tmp_path / "res", rf.write_scenario(tmp_path))
+    for part in sorted((folder / "runs").iterdir()):
+        runs = pd.read_parquet(part)
+        runs["out:alpha_falls"] = (runs["rep"] == 0).astype(float)
+        runs["out:bravo_retaken"] = (runs["rep"] != 0).astype(float)
+        runs.to_parquet(part)
+    page = report.write_report(folder).read_text(encoding="utf-8")
+    summary = page.split('<table id="')[1].split("</table>")[0]
+    assert "&lt;0.5% to 12.9%" in summary and "to &gt;99.5%" in summary
+    assert "0.0%" not in summary and "100.0%" not in summary
+    # A long table starts collapsed under its row count, with a filter bound to it.
+    found = re.findall(r'<details><summary>(\d+) ([^<]*)\(show, filter\)</summary>'
+                       r'<input class="filter"[^>]*data-table="(t\d+)"[^>]*>'
+                       r'<div class="table-wrap"><table id="(t\d+)"', page)
+    assert found and all(int(n) > 12 and box == table for n, _, box, table in found)
+    assert "input.filter" in page  # the filter script

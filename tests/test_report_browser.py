@@ -136,9 +136,26 @@ def test_synthetic_report_renders_offline(browser, tmp_path):
         assert opened.page.locator("section#facts table.facts tbody tr").count() == 11
         assert opened.page.locator("section#sources tbody tr").count() == 2
         _check_slider(opened, folder, require_change=True)
+        _check_filter(opened.page)
     finally:
         opened.close()
     assert len(list((tmp_path / "shots").glob("figure-*.png"))) >= 9
+
+
+def _check_filter(page) -> None:
+    """A collapsed table opens, and typing in its filter box leaves only matching rows."""
+    box = page.locator("input.filter").first
+    page.evaluate("""() => { let d = document.querySelector('input.filter').closest('details');
+      while (d) { d.open = true; d = d.parentElement.closest('details'); } }""")
+    rows = page.locator(f"#{box.get_attribute('data-table')} tbody tr")
+    total = rows.count()
+    word = (rows.first.text_content() or "").split()[0].lower()
+    want = sum(word in (rows.nth(i).text_content() or "").lower() for i in range(total))
+    box.fill(word)
+    shown = sum(rows.nth(i).is_visible() for i in range(total))
+    assert 0 < shown == want <= total, (word, shown, want, total)
+    box.fill("no row holds this text")
+    assert not any(rows.nth(i).is_visible() for i in range(total))
 
 
 def _real_run(scenario_file: Path, out: Path, runs: int, days: int) -> Path:
@@ -286,6 +303,14 @@ def test_report_layout_map_and_exports_offline(browser, reference_run, tmp_path)
         opened.close()
 
 
+# The y-axis labels of the briefing's outcome chart lie inside the chart (none cut at its
+# left edge).
+_LABELS_FIT_JS = """() => { const el = document.querySelector('.js-plotly-plot');
+  const left = el.getBoundingClientRect().left;
+  return [...el.querySelectorAll('.ytick text')].every(
+    t => t.getBoundingClientRect().left >= left - 1); }"""
+
+
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
 def test_briefing_prints_on_one_page(browser, reference_run, tmp_path, paper):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -295,7 +320,20 @@ def test_briefing_prints_on_one_page(browser, reference_run, tmp_path, paper):
         page.goto((reference_run / "briefing.html").resolve().as_uri())
         page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
                                ".every(e => e._fullLayout)", timeout=30_000)
-        assert page.locator(".js-plotly-plot").count() >= 2
+        # Three charts, each drawing data (bars or lines), none an empty frame or a slider.
+        drawn = page.evaluate(_CHARTS_JS)
+        assert len(drawn) == 3, drawn
+        for c in drawn:
+            assert c["traces"] > 0 and c["svg"] > 0 and c["sliders"] == 0, c
+            assert c["bars"] + c["lines"] > 0, c
+        titles = [c["title"] for c in drawn]
+        assert titles[0].startswith("Probability of each outcome"), titles
+        assert any(t.startswith(("Territory", "Strength")) for t in titles), titles
+        assert any(t.startswith("Regions that change hands") for t in titles), titles
+        # No bar label is cut: each fits inside its chart's left margin.
+        assert page.evaluate(_LABELS_FIT_JS), "an outcome label is cut off"
+        assert page.locator("h2", has_text="Key drivers").count() == 1
+        assert page.locator("h2", has_text="Caveats").count() == 1
         pdf = page.pdf(format=paper, print_background=True)
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
         assert pages == 1, f"the briefing takes {pages} {paper} pages"

@@ -38,7 +38,11 @@ def export_figures(figures: Mapping[str, Any], folder: str | Path, geo_script: s
     if "BROWSER_PATH" not in os.environ and Path(CHROMIUM).exists():
         os.environ["BROWSER_PATH"] = CHROMIUM
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file named like the folder, or no permission
+        raise ExportError(f"{folder}: cannot write the charts there ({exc.strerror or exc})") \
+            from None
     with tempfile.TemporaryDirectory() as tmp:
         others = []
         if geo_script:
