@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import ResultsError, RunStoppedError, UsageError
-from sim.experiments import ensemble, results
+from sim.experiments import atomic_files, ensemble, results
 
 ROOT = Path(__file__).resolve().parents[1]
 # GEOSIM_TEST_SCENARIO points the end-to-end tests at another scenario file (development aid).
@@ -272,7 +272,7 @@ def fill_the_disk(after: int, failures: int = 10**9) -> None:
     One failure: the large part fails and, its temporary file removed, the small manifest
     still fits."""
     calls = {"n": 0}
-    original = results._atomic_write
+    original = atomic_files.atomic_write
 
     def atomic_write(path, write):
         calls["n"] += 1
@@ -285,13 +285,13 @@ def fill_the_disk(after: int, failures: int = 10**9) -> None:
 
         return original(path, half_then_full)
 
-    results._atomic_write = atomic_write
+    atomic_files.atomic_write = atomic_write
 
 
 @pytest.fixture
 def full_disk(monkeypatch):
     """fill_the_disk for this process, undone after the test."""
-    monkeypatch.setattr(results, "_atomic_write", results._atomic_write)
+    monkeypatch.setattr(atomic_files, "atomic_write", atomic_files.atomic_write)
     return fill_the_disk
 
 
