@@ -245,10 +245,9 @@ def test_losses_never_exceed_the_personnel_present():
     assert s.losses[0, BLUE] == pytest.approx(600.0)
 
 
-@pytest.mark.xfail(strict=True, reason="battles: when the attacker's loss exceeds what it "
-                   "committed, the survivors (committed - lost) go negative and the advance "
-                   "moves them: personnel appear at the origin and go negative in the region")
 def test_an_advance_never_leaves_negative_personnel():
+    """(Failed before the fix: a loss was capped at the origin's personnel, not at what it
+    committed, so survivors went negative and the advance moved them.)"""
     w = world()
     s = w.state
     s.F[0, BLUE, 1], s.F[0, RED, 2] = 1000.0, 100.0
