@@ -24,9 +24,7 @@ from sim.model.formulas import (
     tolerance_left,
 )
 from sim.model.formulas_campaign import (
-    advance_km,
     engaged_share,
-    progress_after,
     resistance,
     sustain,
     travel_share,
@@ -204,12 +202,10 @@ def _attacks(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma
                 p = attacker_win_probability(log_ap, log_e, posture, terrain, False,
                                              scratch.air_sup[i, a], scratch.edge[i, a], k)
                 out.p_win[r, a, g] = p
-                # Taking it soon needs the region's depth fought through (at the day's pace).
-                part = engaged_share(terrain, posture, k)
-                soon = progress_after(state.progress[r, g], k.loss_days * part * advance_km(
-                    log_ap, log_e, posture, terrain, k), sampled.depth[r, g])
-                loss = failed_attack_loss(log_ap, log_e, af, k) * part
-                take = take_chance(p, ap, e, k) * soon ** k.depth_aversion
+                # A day of a sustained engagement costs the share in contact (engaged_share).
+                loss = failed_attack_loss(log_ap, log_e, af, k) * engaged_share(terrain,
+                                                                                posture, k)
+                take = take_chance(p, ap, e, k)
                 out.utility[r, a, g] = attack_utility(take, val, loss, scratch.tol_left[i, a],
                                                       k)
 
