@@ -82,6 +82,7 @@ def world(R=1, control=(BLUE, BLUE, RED, RED), stances=None, value=(1.0, 1.0, 2.
         strength0=np.full((R, A), 10_000.0), momentum=np.zeros((R, A)), ever=ever,
         # Campaign state, neutral: full supply, nothing fought over, every road open.
         supply=np.ones((R, A, G)), progress=np.zeros((R, G)), attacked=np.zeros((R, G), bool),
+        engaged_days=np.zeros((R, G)),
         restricted=np.zeros((R, A, G), bool), loss_kinds=np.zeros((R, A, 4)),
         taken_day=np.full((R, A, G), np.inf), connected=np.ones((R, A, G), bool),
         dirty=np.zeros(R, bool))

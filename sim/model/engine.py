@@ -157,7 +157,8 @@ class GeoModel(mesa.Model):
         s = self.state
         return phases.StateArrays(s.F, s.reserve, s.morale, s.morale0, s.control, s.posture,
                                   s.held_days, s.losses, s.strength0, s.momentum, s.ever,
-                                  s.supply, s.progress, s.attacked, s.restricted,
+                                  s.supply, s.progress, s.attacked, s.engaged_days,
+                                  s.restricted,
                                   s.loss_kinds, s.taken_day, s.connected, s.dirty)
 
     def sampled(self) -> phases.Sampled:

@@ -43,6 +43,7 @@ class State:
     supply: np.ndarray  # (R, A, G) stocks of each force, 1 full .. 0 exhausted
     progress: np.ndarray  # (R, G) share of the region's depth its attacker holds
     attacked: np.ndarray  # (R, G) bool: fought over this step
+    engaged_days: np.ndarray  # (R, G) days the engagement over the region has gone on
     restricted: np.ndarray  # (R, A, G) bool: the actor stays out of the region
     loss_kinds: np.ndarray  # (R, A, 4) losses killed, wounded, captured, deserted
     taken_day: np.ndarray  # (R, A, G) first day after day 0 the actor took it (inf: never)
@@ -101,6 +102,7 @@ def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
         supply=np.ones((r, a, g)),
         progress=np.zeros((r, g)),
         attacked=np.zeros((r, g), bool),
+        engaged_days=np.zeros((r, g)),
         restricted=np.broadcast_to(c.restricted0, (r, a, g)).copy(),
         loss_kinds=np.zeros((r, a, len(LOSS_KINDS))),
         taken_day=np.full((r, a, g), np.inf),

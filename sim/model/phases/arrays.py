@@ -29,6 +29,7 @@ class StateArrays(NamedTuple):
     supply: np.ndarray  # (R, A, G) stocks, 1 full .. 0 exhausted
     progress: np.ndarray  # (R, G) share of the region's depth its attacker holds
     attacked: np.ndarray  # (R, G) bool: fought over this step
+    engaged_days: np.ndarray  # (R, G) days the engagement over the region has gone on
     restricted: np.ndarray  # (R, A, G) bool: the actor stays out
     loss_kinds: np.ndarray  # (R, A, 4) killed, wounded, captured, deserted
     taken_day: np.ndarray  # (R, A, G) first day the actor took the region (inf: never)

@@ -128,8 +128,10 @@ def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma:
 
 @inline
 def _commit(state, sampled, geo, k, r, a, h, work):  # pragma: no cover
-    """committed[g] = commit_share x a's personnel in each g of h's reach that gets there
-    this step (formulas_campaign.travel_share of the road from g); returns the sum."""
+    """committed[g] = commit_share x a's personnel in each g of h's reach that has got there
+    by the end of this step of the engagement (formulas_campaign.travel_share of the road
+    from g over the engagement's days so far plus this step: the approach to contact);
+    returns the sum."""
     committed = work.committed
     G = state.F.shape[2]
     for g in range(G):
@@ -137,7 +139,7 @@ def _commit(state, sampled, geo, k, r, a, h, work):  # pragma: no cover
     for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
         g = geo.nb_idx[j]
         committed[g] = k.commit_share * state.F[r, a, g] * travel_share(
-            sampled.speed[r, a], geo.travel[g, h], k.loss_days)
+            sampled.speed[r, a], geo.travel[g, h], k.loss_days + state.engaged_days[r, h])
     att_pers = 0.0
     for g in range(G):
         att_pers += committed[g]

@@ -22,6 +22,7 @@ def change_hands(state, sampled, k, where, day):  # pragma: no cover
     state.posture[r, g] = 0
     state.held_days[r, g] = 0
     state.progress[r, g] = 0.0
+    state.engaged_days[r, g] = 0.0
     state.ever[r, holder, g] = True
     if day < state.taken_day[r, holder, g]:
         state.taken_day[r, holder, g] = day
@@ -103,14 +104,18 @@ def _walker(state, step, geo, r, g, row, holder):  # pragma: no cover
 @kernel
 def fortify(state, days, k):  # pragma: no cover
     """Every region's held_days grows by the step; posture rises (formulas.posture_after);
-    an engagement that paused this step loses progress_decay of its progress."""
+    an engagement fought this step counts the step in engaged_days, one that paused loses
+    progress_decay of its progress and starts its approach again (engaged_days 0)."""
     R, G = state.control.shape
     for r in range(R):
         for g in range(G):
             state.held_days[r, g] += days
             state.posture[r, g] = posture_after(state.posture[r, g], state.held_days[r, g], k)
-            if not state.attacked[r, g]:
+            if state.attacked[r, g]:
+                state.engaged_days[r, g] += days
+            else:
                 state.progress[r, g] *= 1.0 - k.progress_decay_step
+                state.engaged_days[r, g] = 0.0  # a new attack approaches again
             state.attacked[r, g] = False
 
 

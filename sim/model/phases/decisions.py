@@ -108,9 +108,12 @@ def _forces(state, step, sampled, geo, k, start, stop, scratch):  # pragma: no c
                         enemy_power[enemies[b, e], h] += p
                         enemy_pers[enemies[b, e], h] += f
                         enemy_resist[enemies[b, e], h] += looks
+                    # An offensive counts the force that is in contact by the end of this
+                    # step of the engagement (as battles commit it: the approach).
                     for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
-                        g = geo.nb_idx[j]  # a force in h can strike g (at the road's pace)
-                        near = travel_share(sampled.speed[r, b], geo.travel[h, g], k.loss_days)
+                        g = geo.nb_idx[j]
+                        near = travel_share(sampled.speed[r, b], geo.travel[h, g],
+                                            k.loss_days + state.engaged_days[r, g])
                         reach_power[b, g] += p * near
                         reach_pers[b, g] += f * near
             scratch.strength[i, b] = total + state.reserve[r, b]
