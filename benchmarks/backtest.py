@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/backtest.py [CSV]
 
 Prints: the backtest scores (shipped constants in-sample, 10-fold CV refit, baselines), a
 reliability table of the cross-validated probabilities, the loss model's median daily shares
-against the data, and the time to adjudicate one million engagements. Nothing is written to
+against the data, the campaign pace errors (durations and daily loss shares), and the time
+to adjudicate one million engagements. Nothing is written to
 sim/data (the refit goes to a temporary file).
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.calibration.backtest import cross_val_predict, geosim_refit, run_backtest
+from sim.calibration.pace import pace_errors
 from sim.model.combat_constants import load_constants
 from sim.model.vectorised import adjudicate
 
@@ -50,6 +52,18 @@ def scores(csv: Path) -> None:
         if m.any():
             print(f"  [{lo:.2f}, {hi:.2f}): {m.sum():4d}  {p[m].mean():.3f}  {y[m].mean():.3f}")
     losses(frame)
+    pace(frame)
+
+
+def pace(frame) -> None:  # type: ignore[no-untyped-def]
+    """The campaign pace on CDB90: durations from the fitted advance rate (10-fold CV) and
+    daily loss shares, as errors in factors of 2 (sim.calibration.pace)."""
+    e = pace_errors(frame, load_constants())
+    print("\npace (CV): battle duration = km advanced / model advance rate; daily loss shares")
+    print(f"  durations: n {e.n_durations}, median |log2(model/real)| "
+          f"{e.duration_median_log2:.2f}, within 2x {e.duration_within_2x:.0%}")
+    print(f"  daily loss shares: n {e.n_losses} x 2 sides, median |log2| "
+          f"{e.loss_median_log2:.2f}, within 2x {e.loss_within_2x:.0%}")
 
 
 def losses(frame) -> None:  # type: ignore[no-untyped-def]

@@ -98,29 +98,34 @@ def test_clip_unit():
 
 def test_combat_power_known_values():
     # m(0.8) = 1 + 0.5 x (0.8 - 0.6) = 1.1 -> 1000 x 0.5 x 1.1 = 550
-    assert f.combat_power(1000.0, 0.5, 0.8, K) == pytest.approx(550.0)
+    assert f.combat_power(1000.0, 0.5, 0.8, 1.0, K) == pytest.approx(550.0)
     # m(0.2) = 1 + 0.5 x (0.2 - 0.6) = 0.8 -> 1000 x 0.5 x 0.8 = 400
-    assert f.combat_power(1000.0, 0.5, 0.2, K) == pytest.approx(400.0)
+    assert f.combat_power(1000.0, 0.5, 0.2, 1.0, K) == pytest.approx(400.0)
     # at the neutral morale the factor is 1
-    assert f.combat_power(2000.0, 0.75, 0.6, K) == pytest.approx(1500.0)
+    assert f.combat_power(2000.0, 0.75, 0.6, 1.0, K) == pytest.approx(1500.0)
+
+
+def test_combat_power_scales_with_the_supply_factor():
+    # P = N r q m(M) s: at s = 0.3 (stocks exhausted, supply_floor 0.3) 550 -> 165
+    assert f.combat_power(1000.0, 0.5, 0.8, 0.3, K) == pytest.approx(165.0)
 
 
 def test_combat_power_morale_floor_and_zero():
     steep = kernel_constants(MODEL, dataclasses.replace(COMBAT, morale_weight=2.0), 1)
     # m(0.1) = 1 + 2 x (0.1 - 0.6) = 0 < floor 0.2 -> 1000 x 1 x 0.2 = 200
-    assert f.combat_power(1000.0, 1.0, 0.1, steep) == pytest.approx(200.0)
-    assert f.combat_power(1000.0, 1.0, 0.0, steep) == pytest.approx(200.0)
+    assert f.combat_power(1000.0, 1.0, 0.1, 1.0, steep) == pytest.approx(200.0)
+    assert f.combat_power(1000.0, 1.0, 0.0, 1.0, steep) == pytest.approx(200.0)
     # m(0.4) = 1 + 2 x (-0.2) = 0.6 is above the floor
-    assert f.combat_power(1000.0, 1.0, 0.4, steep) == pytest.approx(600.0)
-    assert f.combat_power(0.0, 1.0, 0.8, K) == 0.0
-    assert f.combat_power(-50.0, 1.0, 0.8, K) == 0.0  # never negative
+    assert f.combat_power(1000.0, 1.0, 0.4, 1.0, steep) == pytest.approx(600.0)
+    assert f.combat_power(0.0, 1.0, 0.8, 1.0, K) == 0.0
+    assert f.combat_power(-50.0, 1.0, 0.8, 1.0, K) == 0.0  # never negative
 
 
 @FAST
 @given(n1=power, n2=power, rq=st.floats(0.0, 3.0), morale=unit)
 def test_combat_power_non_negative_and_monotone_in_personnel(n1, n2, rq, morale):
     lo, hi = sorted((n1, n2))
-    p_lo, p_hi = f.combat_power(lo, rq, morale, K), f.combat_power(hi, rq, morale, K)
+    p_lo, p_hi = f.combat_power(lo, rq, morale, 1.0, K), f.combat_power(hi, rq, morale, 1.0, K)
     assert 0.0 <= p_lo <= p_hi
 
 
@@ -130,7 +135,7 @@ def test_combat_power_array_form_equals_scalar():
                   rng.random(500))
     n[:5] = 0.0
     out = vec.combat_power(n, r, q, m, COMBAT)
-    expected = [f.combat_power(n[i], r[i] * q[i], m[i], K) for i in range(500)]
+    expected = [f.combat_power(n[i], r[i] * q[i], m[i], 1.0, K) for i in range(500)]
     np.testing.assert_array_equal(out, expected)
 
 
@@ -452,8 +457,9 @@ def test_mixed_morale_lies_between_the_two(m1, n1, m2, n2):
     assert min(m1, m2) - 1e-12 <= mixed <= max(m1, m2) + 1e-12
 
 
-def _morale(m, m0=0.6, lost=0.0, present=1000.0, enemy=0.0, own=100.0, momentum=0.0, k=K):
-    return f.morale_update(m, m0, lost, present, enemy, own, momentum, k)
+def _morale(m, m0=0.6, lost=0.0, present=1000.0, enemy=0.0, own=100.0, momentum=0.0, k=K,
+            brittle=1.0, drain=0.0):
+    return f.morale_update(m, m0, lost, present, enemy, own, momentum, brittle, drain, k)
 
 
 def test_morale_update_known_values():
@@ -467,6 +473,17 @@ def test_morale_update_known_values():
     assert _morale(0.6, momentum=0.5) == pytest.approx(0.605)
     # a seven-day step relaxes 0.21 of the way: 0.2 + 0.21 x 0.4 = 0.284
     assert _morale(0.2, k=kernel_constants(MODEL, COMBAT, 7)) == pytest.approx(0.284)
+
+
+def test_morale_update_brittleness_scales_the_shocks_and_drain_is_subtracted():
+    # a brittle force (b = 2) loses twice the share: 0.5 + 0.003 - 2 x 0.25 = 0.003
+    assert _morale(0.5, lost=250.0, present=750.0, brittle=2.0) == pytest.approx(0.003)
+    # a force that never wavers (b = 0) keeps only the relaxation: 0.5 + 0.003
+    assert _morale(0.5, lost=250.0, present=750.0, brittle=0.0) == pytest.approx(0.503)
+    # isolation x b: 0.6 - 0.5 x 0.01 x 2 x 0.4 = 0.596
+    assert _morale(0.6, enemy=100.0 * math.e**2, own=100.0, brittle=0.5) == pytest.approx(0.596)
+    # the cut-off drain comes off as it is: 0.6 - 0.05
+    assert _morale(0.6, drain=0.05) == pytest.approx(0.55)
 
 
 def test_morale_update_edge_cases():
@@ -484,7 +501,7 @@ def test_morale_update_edge_cases():
        days=st.integers(1, 30))
 def test_morale_update_stays_in_unit_interval(m, m0, lost, present, enemy, own, mom, days):
     k = K if days == 1 else kernel_constants(MODEL, COMBAT, days)
-    assert 0.0 <= f.morale_update(m, m0, lost, present, enemy, own, mom, k) <= 1.0
+    assert 0.0 <= f.morale_update(m, m0, lost, present, enemy, own, mom, 1.0, 0.0, k) <= 1.0
 
 
 @FAST
@@ -497,14 +514,15 @@ def test_morale_recovery_moves_towards_the_baseline(m, m0, days):
 
 
 def test_routs_only_under_threshold_and_with_forces():
-    assert f.routs(0.19, 10.0, K)
-    assert not f.routs(0.2, 10.0, K)  # strictly below
-    assert not f.routs(0.0, 0.0, K)  # nobody to rout
+    assert f.routs(0.19, 10.0, 0.2)
+    assert not f.routs(0.2, 10.0, 0.2)  # strictly below
+    assert not f.routs(0.0, 0.0, 0.2)  # nobody to rout
 
 
 def test_region_loss_shock_by_value_share():
-    # 0.08 x 5 / 20
-    assert f.region_loss_shock(5.0, 20.0, K) == pytest.approx(0.02)
+    # 0.08 x 5 / 20, x brittleness
+    assert f.region_loss_shock(5.0, 20.0, 1.0, K) == pytest.approx(0.02)
+    assert f.region_loss_shock(5.0, 20.0, 2.0, K) == pytest.approx(0.04)
 
 
 # ------------------------------------------------------------- air, economy, support

@@ -133,7 +133,8 @@ def run_backtest(
         scores["geosim_cv"] = score(y, p_cv)
         consts = fitmod.fit_constants(
             battles,
-            base=load_constants(constants) if constants else CombatConstants(),
+            # Constants a fit does not estimate keep their shipped (or given) values.
+            base=load_constants(constants),
             source=Path(csv).name,
             extra={"cv_10fold": scores["geosim_cv"], "cv_seed": SEED},
         )

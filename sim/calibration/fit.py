@@ -192,4 +192,13 @@ def fit_constants(
         + ([] if losses else ["losses (too few battles with casualties and dates)"]),
         **(extra or {}),
     }
-    return dataclasses.replace(base, **win, **losses, provenance=provenance)
+    from sim.calibration.pace import fit_advance  # here: pace imports the backtest folds
+
+    pace = fit_advance(battles.frame, base.advance_slope)
+    provenance["n_advance"] = pace.pop("n_advance")
+    provenance["not_fitted"].append("advance_slope (an assumption, see docs/model.md)")
+    terrain = list(pace["advance_terrain"])  # type: ignore[call-overload]
+    terrain[TERRAIN_CODES["mountain"]] = terrain[TERRAIN_CODES["rough"]]  # as for winning
+    pace["advance_terrain"] = tuple(terrain)
+    return dataclasses.replace(base, **win, **losses, **pace,  # type: ignore[arg-type]
+                               provenance=provenance)

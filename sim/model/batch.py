@@ -89,6 +89,8 @@ def runs_table(model: GeoModel) -> pd.DataFrame:
         columns[f"fact:{fid}"] = model.samples[:, j]
     for oid, values in measure_outcomes(model).items():
         columns[f"out:{oid}"] = values
+    for e, event in enumerate(model.compiled.events):  # the day it fired, +inf: never
+        columns[f"event:{event.id}"] = model.state.event_day[:, e]
     return pd.DataFrame(columns)
 
 

@@ -87,6 +87,20 @@ class CombatConstants:
     """Correlation of the two sides' log loss noise (a common intensity of fighting)."""
     max_daily_loss_share: float = 1.0
     """Largest share of its personnel a side can lose in one day."""
+    advance_intercept: float = 0.89
+    """a0: ln(km a winning attacker advances per day) at parity, hasty defence, open ground."""
+    advance_slope: float = 1.0
+    """a1: per unit of ln(attacker power / defender power) (>= 0; an assumption: CDB90's
+    fought battles show no slope, their selection again, while Dupuy's opposed advance rates
+    grow with the power ratio)."""
+    advance_posture: tuple[float, float, float] = (0.0, 0.0, -0.24)
+    """Added to ln(km/day) against a hasty, prepared, fortified defence (<= 0)."""
+    advance_terrain: tuple[float, float, float, float, float, float, float] = (
+        -0.9, 0.0, 0.0, -0.64, -0.64, 0.0, -0.34)
+    """Added to ln(km/day) per terrain class (urban, open, desert, rough, mountain, marsh,
+    forest; <= 0)."""
+    advance_max_km: float = 60.0
+    """Largest advance in one day (km): a pursuit on roads."""
     provenance: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """Where the fitted values come from: fit date, data file sha256, n, figures."""
 
@@ -102,7 +116,7 @@ def load_constants(path: str | Path | None = None) -> CombatConstants:
     """
     p = Path(path) if path is not None else _default_path()
     raw = json.loads(p.read_text(encoding="utf-8"))
-    for name in ("posture_effect", "terrain_effect"):
+    for name in ("posture_effect", "terrain_effect", "advance_posture", "advance_terrain"):
         if name in raw:
             raw[name] = tuple(float(v) for v in raw[name])
     return CombatConstants(**raw)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.model import compile_campaign as campaign
 from sim.model.combat_constants import POSTURE_CODES, TERRAIN_CODES
 from sim.model.sampling import UncertainFact
 from sim.scenario.schema import (
@@ -30,6 +31,7 @@ STANCE_CODES = {s: i for i, s in enumerate(Stance)}
 WAR = STANCE_CODES[Stance.war]
 SUPPORT_CODES = {k: i for i, k in enumerate(SupportKind)}
 GOAL_CODES = {k: i for i, k in enumerate(GoalKind)}
+CUT_END_SHARE = 0.75  # of a cut goal's weight, on each end of the link (assumption)
 
 # Per-actor parameter arrays and the fact (under actors.<id>.) that fills each.
 _ACTOR_PARAMS: dict[str, tuple[str, float, float | None]] = {
@@ -80,6 +82,8 @@ class CEffect:
     region: int = -1
     amount: str = ""  # parameter array name
     stance: int = -1
+    regions: tuple[int, ...] = ()  # withdraw, restrict
+    allow: bool = False  # restrict: true lifts the restriction
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ class Compiled:
     entry: np.ndarray  # (A, G) bool: where reserves and reinforcements may enter
     goals: np.ndarray  # (A, G) float: value of holding each region to each actor
     hostility_goal: np.ndarray  # (A, A) float: weight of defeating / limiting each actor
+    travel: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (G, G) main-road km
+    hops: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))  # (G, G)
+    bases: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # (A, G) supply
+    restricted0: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # (A, G)
+    paper: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (A,) paper basis
+    goal_path: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (A, G)
     base: dict[str, np.ndarray] = field(default_factory=dict)
     slots: list[Slot] = field(default_factory=list)
     uncertain: list[UncertainFact] = field(default_factory=list)
@@ -202,6 +212,13 @@ def compile_scenario(sc: Scenario) -> Compiled:
         outcomes=dict(sc.outcomes),
     )
     _goals(sc, c, b.ai, b.gi)
+    campaign.add_campaign_params(b, sc)
+    c.travel = campaign.travel_km(sc, b.gi)
+    c.hops = campaign.hop_counts(adj)
+    c.bases = campaign.bases(sc, b.ai, b.gi, c.entry)
+    c.restricted0 = campaign.restricted(sc, b.ai, b.gi)
+    c.paper = campaign.paper_basis(sc)
+    c.goal_path = campaign.goal_path(c.goals, c.hops)
     c.supports = _supports(sc, b)
     c.events = _events(sc, b)
     c.base, c.slots, c.uncertain = b.base, b.slots, b.uncertain
@@ -256,7 +273,8 @@ def _goals(sc: Scenario, c: Compiled, ai: dict[str, int], gi: dict[str, int]) ->
     """Goal weights as arrays: region goals add to `goals`, actor goals to `hostility_goal`.
 
     hold/protect/take all make a region worth holding; `take` and `protect` weigh 1.5x because
-    they express an active intent (assumption, see docs/model.md).
+    they express an active intent (assumption, see docs/model.md); a `cut` goal gives each end
+    of its link CUT_END_SHARE of its weight (holding one end cuts the road).
     """
     factor = {GoalKind.hold: 1.0, GoalKind.protect: 1.5, GoalKind.take: 1.5}
     for aid, actor in sc.actors.items():
@@ -264,6 +282,9 @@ def _goals(sc: Scenario, c: Compiled, ai: dict[str, int], gi: dict[str, int]) ->
         for goal in actor.goals:
             if goal.region is not None:
                 c.goals[a, gi[goal.region]] += goal.weight * factor[goal.kind]
+            elif goal.link is not None:  # cut a road: either end, held, cuts it
+                for end in goal.link:
+                    c.goals[a, gi[end]] += goal.weight * CUT_END_SHARE
             elif goal.actor is not None:
                 c.hostility_goal[a, ai[goal.actor]] += goal.weight
 
@@ -313,6 +334,16 @@ def _effect(b: _Builder, fid: str, eff: Effect) -> CEffect:
     if eff.handover:
         return CEffect("handover", actor=b.ai[eff.handover.actor],
                        region=b.gi[eff.handover.region])
+    if eff.aggression:
+        name = b.scalar(f"{fid}.amount", f"{fid}.aggression.value", eff.aggression.value, 0, 1)
+        return CEffect("aggression", actor=b.ai[eff.aggression.actor], amount=name)
+    if eff.withdraw:
+        return CEffect("withdraw", actor=b.ai[eff.withdraw.actor],
+                       regions=tuple(b.gi[g] for g in eff.withdraw.regions))
+    if eff.restrict:
+        return CEffect("restrict", actor=b.ai[eff.restrict.actor],
+                       regions=tuple(b.gi[g] for g in eff.restrict.regions),
+                       allow=eff.restrict.allow)
     for kind in ("morale", "readiness", "funds", "air_capacity"):
         d = getattr(eff, kind)
         if d is not None:

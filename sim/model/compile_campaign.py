@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 NEUTRAL_SIGNAL = 0.5
 DEFAULT_SPEED_KM_DAY = 30.0  # motorised movement along a main road (assumption)
 DEFAULT_SUPPLY_DAYS = 10.0  # days of stocks a cut-off force has (assumption)
-# Distance an attacker fights through to take a region, by terrain (assumption; a scenario's
-# depth_km replaces it): a town's built-up area, or a district's width in the open.
-DEFAULT_DEPTH_KM = {"urban": 4.0, "open": 10.0, "desert": 15.0, "rough": 8.0,
-                    "mountain": 6.0, "marsh": 6.0, "forest": 8.0}
+# Default depth of a region (a scenario's depth_km replaces it; assumptions): a city's built-up
+# extent sqrt(population / URBAN_DENSITY) (a square city), else half the mean length of its
+# links (the region reaches half way to its neighbours), at least MIN_DEPTH_KM.
+URBAN_DENSITY = 5000.0  # inhabitants per km2 of a built-up area
+URBAN_DEPTH_KM = 4.0  # a city of unknown population
+MIN_DEPTH_KM = 2.0
 # A road's speed relative to a main road (assumption): minor roads, cross-country.
 ROAD_SPEED = {"main": 1.0, "minor": 0.6, "none": 0.3}
 
@@ -64,8 +66,19 @@ def add_campaign_params(builder: _Builder, scenario: Scenario) -> None:
             builder.put(f"actors.{aid}.{path}", fact, name, (builder.ai[aid],), lo, hi)
     builder.base["depth"] = np.zeros(n_g)
     for gid, region in scenario.regions.items():
-        fact = region.depth_km or Fact(value=DEFAULT_DEPTH_KM[region.terrain.value])
+        fact = region.depth_km or Fact(value=default_depth_km(scenario, gid))
         builder.put(f"regions.{gid}.depth_km", fact, "depth", (builder.gi[gid],), 1e-3)
+
+
+def default_depth_km(scenario: Scenario, gid: str) -> float:
+    """A region's depth when the scenario gives none (see URBAN_DENSITY, MIN_DEPTH_KM)."""
+    region = scenario.regions[gid]
+    if region.terrain.value == "urban":
+        people = region.population.value
+        return max(float(np.sqrt(people / URBAN_DENSITY)) if people > 0 else URBAN_DEPTH_KM,
+                   MIN_DEPTH_KM)
+    lengths = [link.km for link in scenario.links if gid in link.between]
+    return max(0.5 * float(np.mean(lengths)) if lengths else MIN_DEPTH_KM, MIN_DEPTH_KM)
 
 
 def travel_km(scenario: Scenario, index: dict[str, int]) -> np.ndarray:

@@ -46,6 +46,19 @@ class ModelConstants:
     fortify_days: int = 14  # days of holding to move hasty -> prepared
     fortress_days: int = 60  # days of holding to move prepared -> fortified
     occupy_share: float = 0.1  # share of adjacent forces that walk into an abandoned region
+    # Campaign: will to fight, supply, the pace of engagements (docs/model.md, "Campaigns")
+    rout_will_slope: float = 0.0  # rout threshold rises by this per unit of will below 0.5
+    rout_contagion: float = 0.0  # actor-wide morale lost per share of its strength that broke
+    supply_floor: float = 0.3  # combat-power factor of a force whose stocks are exhausted
+    cutoff_shock: float = 0.01  # daily morale lost when cut off, x brittleness x (1 - supply)
+    initiative: float = 0.25  # an attack is legal from (1 - this x aggression) x min ratio
+    progress_decay: float = 0.1  # daily share of an engagement's progress lost when it pauses
+    wounded_per_killed: float = 3.0  # battle casualties split killed : wounded = 1 : this
+    day_result_share: float = 0.1  # a day's result moves an attacker's morale this x a battle
+    # Share of each side in contact per day of a sustained engagement, by terrain (urban,
+    # open, desert, rough, mountain, marsh, forest) and by defender posture.
+    engaged_terrain: tuple[float, ...] = (0.4, 1.0, 1.0, 0.6, 0.5, 0.6, 0.6)
+    engaged_posture: tuple[float, ...] = (1.0, 0.8, 0.8)
 
 
 DEFAULT = ModelConstants()
@@ -114,6 +127,22 @@ class KernelConstants(NamedTuple):
     # control
     fortify_days: float
     fortress_days: float
+    # campaign
+    rout_will_slope: float
+    rout_contagion: float
+    supply_floor: float
+    cutoff_shock_step: float
+    initiative: float
+    progress_decay_step: float
+    killed_share: float  # 1 / (1 + wounded_per_killed)
+    day_result_share: float
+    engaged_terrain: tuple[float, float, float, float, float, float, float]
+    engaged_posture: tuple[float, float, float]
+    advance_intercept: float
+    advance_slope: float
+    advance_posture: tuple[float, float, float]
+    advance_terrain: tuple[float, float, float, float, float, float, float]
+    advance_max_km: float
 
 
 def kernel_constants(model: ModelConstants, combat: CombatConstants,
@@ -157,6 +186,18 @@ def kernel_constants(model: ModelConstants, combat: CombatConstants,
         isolation_shock_step=model.isolation_shock * step_days,
         rout_threshold=model.rout_threshold, rout_desertion=model.rout_desertion,
         fortify_days=float(model.fortify_days), fortress_days=float(model.fortress_days),
+        rout_will_slope=model.rout_will_slope, rout_contagion=model.rout_contagion,
+        supply_floor=model.supply_floor, cutoff_shock_step=model.cutoff_shock * step_days,
+        initiative=model.initiative,
+        progress_decay_step=min(1.0, model.progress_decay * step_days),
+        killed_share=1.0 / (1.0 + model.wounded_per_killed),
+        day_result_share=model.day_result_share,
+        engaged_terrain=_floats(model.engaged_terrain, 7),
+        engaged_posture=_floats(model.engaged_posture, 3),
+        advance_intercept=combat.advance_intercept, advance_slope=combat.advance_slope,
+        advance_posture=_floats(combat.advance_posture, 3),
+        advance_terrain=_floats(combat.advance_terrain, 7),
+        advance_max_km=combat.advance_max_km,
     )
 
 

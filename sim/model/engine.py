@@ -30,8 +30,13 @@ from sim.model.constants import DEFAULT, ModelConstants, kernel_constants
 from sim.model.formulas import HOLD, ROUT_COMPOSURE, WAR
 from sim.model.outcomes import snapshot_days, territory
 from sim.model.sampling import Purpose, rep_keys, sample_facts, uniforms
-from sim.model.state import State, initial_state, repeat_state
-from sim.model.vectorised import held_by_friend, normal_score
+from sim.model.state import LOSS_KINDS, State, initial_state, repeat_state
+from sim.model.vectorised import (
+    brittleness,
+    held_by_friend,
+    normal_score,
+    will_to_fight,
+)
 from sim.scenario.schema import Scenario
 
 
@@ -96,7 +101,8 @@ class GeoModel(mesa.Model):
         nb_ptr, nb_idx = phases.neighbourhoods(self.reach)
         c = self.compiled
         self.geometry = phases.Geometry(c.adj, c.river, c.terrain, nb_ptr, nb_idx, c.goals,
-                                        c.hostility_goal, c.entry)
+                                        c.hostility_goal, c.entry, c.travel, c.bases,
+                                        c.goal_path)
         self.space = self._network()
         self.actors = [ActorAgent(self, i, aid, spec)
                        for i, (aid, spec) in enumerate(scenario.actors.items())]
@@ -113,7 +119,10 @@ class GeoModel(mesa.Model):
                                      np.empty(shape[::2], np.int64), np.empty(shape[::2], bool))
 
     def _start(self, params: dict[str, np.ndarray]) -> None:
-        """Day 0 from the parameter arrays."""
+        """Day 0 from the parameter arrays (will to fight derived from the cohesion signals)."""
+        params["will"] = will_to_fight(params["pay"], params["training"], params["leadership"],
+                                       params["commitment"])
+        params["brittleness"] = brittleness(params["will"])
         self.params = params
         self.state: State = initial_state(self.compiled, params)
         self.stance_uniform = True
@@ -152,19 +161,25 @@ class GeoModel(mesa.Model):
     def state_arrays(self) -> phases.StateArrays:
         s = self.state
         return phases.StateArrays(s.F, s.reserve, s.morale, s.morale0, s.control, s.posture,
-                                  s.held_days, s.losses, s.strength0, s.momentum, s.ever)
+                                  s.held_days, s.losses, s.strength0, s.momentum, s.ever,
+                                  s.supply, s.progress, s.attacked, s.engaged_days,
+                                  s.restricted,
+                                  s.loss_kinds, s.taken_day, s.connected, s.dirty)
 
     def sampled(self) -> phases.Sampled:
         p = self.params
-        return phases.Sampled(p["value"], p["cas_tol"], p["aggression"])
+        return phases.Sampled(p["value"], p["cas_tol"], p["aggression"], p["depth"], p["will"],
+                              p["brittleness"], p["desertion"], p["speed"], p["supply_days"])
 
     def stances(self) -> np.ndarray:
         """Stance codes for the kernels: (1, A, A) when every replication has the same."""
         return self.state.stance[:1] if self.stance_uniform else self.state.stance
 
     def stances_changed(self) -> None:
-        """Call after changing stances: kernels then read them per replication if needed."""
+        """Call after changing stances: kernels then read them per replication if needed, and
+        supply routes are searched again."""
         self.stance_uniform = bool((self.state.stance == self.state.stance[:1]).all())
+        self.state.dirty[:] = True
 
     def step_inputs(self) -> phases.StepInputs:
         """What phases 3-7 share this step (after support has flowed)."""
@@ -172,7 +187,7 @@ class GeoModel(mesa.Model):
         loss_today = self._buffers.loss_today
         loss_today.fill(0.0)
         return phases.StepInputs(self.stances(), s.readiness * s.quality, self.air_pool(),
-                                 self.intelligence(), loss_today)
+                                 self.intelligence(), loss_today, float(s.day))
 
     def air_pool(self) -> np.ndarray:
         """(R, A) sorties this step: own capacity plus supported sorties."""
@@ -220,6 +235,8 @@ class GeoModel(mesa.Model):
                        self.params["upkeep"], self.params["recruit"], float(self.step_days))
         self.support_and_events()
         step = self.step_inputs()
+        phases.supply_phase(self.state_arrays(), step, self.sampled(), self.geometry,
+                            self.kconst)
         decisions = self.options(step)
         self._threat = decisions.threat  # reused by movement and next step's troop arrivals
         u = uniforms(self.keys, s.day, Purpose.DECISION, self.compiled.A)
@@ -227,8 +244,9 @@ class GeoModel(mesa.Model):
         self.agents.do("decide", decisions, u)
         attacking = self.targets() != HOLD
         ground = self._buffers.ground
-        phases.movement(self.state_arrays(), step, self.geometry, self.kconst, self._threat,
-                        attacking, ground)
+        phases.movement(self.state_arrays(), step, self.sampled(), self.geometry, self.kconst,
+                        self._threat, attacking, ground)
+        self.withdraw_exhausted(step)
         self.air_strikes(step, decisions.enemy_power, ground)
         self.combat(step)
         self.morale_and_rout(step)
@@ -250,7 +268,8 @@ class GeoModel(mesa.Model):
         """What outcomes measure: control, territory, strength and losses now."""
         s = self.state
         return {"control": s.control.copy(), "territory": territory(self),
-                "strength": s.strength(), "losses": s.losses.copy(), "ever": s.ever.copy()}
+                "strength": s.strength(), "losses": s.losses.copy(), "ever": s.ever.copy(),
+                "loss_kinds": s.loss_kinds.copy()}
 
     def targets(self) -> np.ndarray:
         """(R, A) this step's target region of every actor, or HOLD."""
@@ -274,6 +293,25 @@ class GeoModel(mesa.Model):
         phases.options(self.state_arrays(), step, self.sampled(), self.geometry, self.kconst,
                        out)
         return out
+
+    def withdraw_exhausted(self, step: phases.StepInputs) -> None:
+        """Phase 4, end: an actor whose losses passed its casualty tolerance gives up ground
+        it took: its forces in threatened regions it did not hold on day 0 fall back (as in a
+        retreat, without desertion)."""
+        s = self.state
+        lost = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
+                         where=s.strength0 > 0)
+        exhausted = lost >= self.params["cas_tol"]
+        if not exhausted.any() or self._threat is None:
+            return
+        taken = self.compiled.control0[None, :] != np.arange(self.compiled.A)[:, None]
+        cells = exhausted[:, :, None] & taken[None] & (s.F > 0) & (self._threat > 0)
+        rr, aa, gg = np.nonzero(cells)
+        for b in np.unique(aa):
+            sel = aa == b
+            phases.retreat(self.state_arrays(), step.stances, self.compiled.adj, int(b),
+                           np.ascontiguousarray(rr[sel], np.int64),
+                           np.ascontiguousarray(gg[sel], np.int64))
 
     # Phase 5 ---------------------------------------------------------------------------
 
@@ -319,7 +357,7 @@ class GeoModel(mesa.Model):
         regions = np.ascontiguousarray(regions, np.int64)
         old = self.state.control[rows, regions].copy()
         phases.hand_over(self.state_arrays(), self.sampled(), self.kconst, rows, regions,
-                         holder)
+                         holder, float(self.state.day))
         if self.log:
             change = old != holder
             self.log.control(rows[change], regions[change], old[change], holder)
@@ -336,11 +374,16 @@ class GeoModel(mesa.Model):
         if n == 0:
             return
         rr, aa, gg = np.unravel_index(broken[:n], s.F.shape)
-        deserters = s.F[rr, aa, gg] * self.kconst.rout_desertion
+        routed = s.F[rr, aa, gg].copy()
+        deserters = routed * self.kconst.rout_desertion
         s.F[rr, aa, gg] -= deserters
         np.add.at(s.losses, (rr, aa), deserters)
+        np.add.at(s.loss_kinds, (rr, aa, LOSS_KINDS.index("deserted")), deserters)
         if self.log:
             self.log.rout(aa, gg, deserters)
+        phases.spread_panic(self.state_arrays(), self.sampled(), self.kconst,
+                            np.ascontiguousarray(rr, np.int64),
+                            np.ascontiguousarray(aa, np.int64), routed)
         s.morale[rr, aa, gg] = s.morale0[rr, aa] * ROUT_COMPOSURE
         for b in np.unique(aa):
             sel = aa == b

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.model import phases
 from sim.model.compile import SUPPORT_CODES, CSupport
 from sim.model.conditions import holds
 from sim.model.phases import strike_region_batch
@@ -101,6 +102,7 @@ def fire_events(model: GeoModel) -> None:
             continue
         s.event_done[:, e] |= due
         fire = due & (u[:, e] < model.params[ev.probability])
+        s.event_day[fire, e] = s.day
         if fire.any():
             for effect in ev.effects:
                 apply_effect(model, effect, np.nonzero(fire)[0])
@@ -129,10 +131,22 @@ def apply_effect(model: GeoModel, eff: Any, rows: np.ndarray) -> None:
         s.stance[rows, eff.actor, eff.other] = eff.stance
         s.stance[rows, eff.other, eff.actor] = eff.stance
         model.stances_changed()
+    elif eff.kind == "aggression":
+        model.params["aggression"][rows, eff.actor] = amount
+    elif eff.kind == "withdraw":
+        for g in eff.regions:
+            here = rows[s.F[rows, eff.actor, g] > 0]
+            phases.retreat(model.state_arrays(), model.stances(), model.compiled.adj,
+                           eff.actor, np.ascontiguousarray(here, np.int64),
+                           np.full(len(here), g, np.int64))
+    elif eff.kind == "restrict":
+        for g in eff.regions:
+            s.restricted[rows, eff.actor, g] = not eff.allow
+        s.dirty[rows] = True
     elif eff.kind == "handover":
         model.set_control(rows, np.full(len(rows), eff.region), eff.actor)
     elif eff.kind == "air_strike":
         kills = strike_kills(amount, s.intel[rows, eff.actor], model.kconst.kills_per_sortie)
         targets = np.arange(model.compiled.A) == eff.other
         strike_region_batch(model.state_arrays(), np.zeros_like(s.F), rows, eff.region, kills,
-                            targets)
+                            targets, model.kconst)

@@ -44,16 +44,18 @@ def clip_unit(x: float) -> float:
 
 
 @inline
-def combat_power(personnel: float, readiness_quality: float, morale: float, k) -> float:
-    """P = N r q m(M), m(M) = max(m_min, 1 + w_M (M - M_0)); never negative.
+def combat_power(personnel: float, readiness_quality: float, morale: float,
+                 sustain_factor: float, k) -> float:
+    """P = N r q m(M) s, m(M) = max(m_min, 1 + w_M (M - M_0)); never negative.
 
     Dupuy's QJM: strength times multipliers (Numbers, Predictions and War, 1979, ch. 4). The
-    morale factor is an assumption (CDB90 has no pre-battle morale).
+    morale factor is an assumption (CDB90 has no pre-battle morale); s is the supply factor
+    (formulas_campaign.sustain, 1 when supplied).
     """
     factor = (morale - k.morale_neutral) * k.morale_weight + 1.0
     if factor < k.morale_floor:
         factor = k.morale_floor
-    power = factor * readiness_quality * personnel
+    power = factor * readiness_quality * personnel * sustain_factor
     return power if power > 0.0 else 0.0
 
 
@@ -216,8 +218,8 @@ def logit_pick(utility, legal, r: int, hold: float, beta: float, u: float) -> in
     for g in range(regions):
         if legal[r, g]:
             cumulative += np.exp(utility[r, g] * beta - top)
-        if not cumulative < cut:
-            return g
+            if not cumulative < cut:
+                return g
     return HOLD
 
 
@@ -230,28 +232,33 @@ def mixed_morale(morale: float, personnel: float, incoming_morale_mass: float,
 
 @inline
 def morale_update(morale: float, baseline: float, lost_today: float, present: float,
-                  enemy_near: float, own_near: float, momentum: float, k) -> float:
-    """M' = clip(M + rho_d (M0 - M) - lambda L/(F + L) - kappa_d (1 - M0) ln max(1, H/O)
-    + 0.01 mu, 0, 1).
+                  enemy_near: float, own_near: float, momentum: float, brittle: float,
+                  drain: float, k) -> float:
+    """M' = clip(M + rho_d (M0 - M) - b lambda L/(F + L) - b kappa_d (1 - M0) ln max(1, H/O)
+    - drain + 0.01 mu, 0, 1).
 
     Relaxation to the baseline, shock of the day's losses, isolation when the aggression-
-    weighted enemy power near (H) exceeds own and friends' power near (O), momentum. After
-    Dupuy's breakpoints; constants are assumptions (docs/model.md, Phase 6).
+    weighted enemy power near (H) exceeds own and friends' power near (O), the drain of being
+    cut off (formulas_campaign.cutoff_drain), momentum; shocks scaled by the force's
+    brittleness b (formulas_campaign.brittleness: 1 for an average force). After Dupuy's
+    breakpoints and RAND's will to fight; constants are assumptions (docs/model.md, Phase 6).
     """
     m = (baseline - morale) * k.morale_recovery_step + morale
     if lost_today > 0.0:
-        m -= k.loss_shock * lost_today / (present + lost_today)
+        m -= brittle * k.loss_shock * lost_today / (present + lost_today)
     if enemy_near > own_near and own_near > 0.0:
-        m -= (k.isolation_shock_step * np.log(min(enemy_near / own_near, LARGEST_FLOAT))
-              * (1.0 - baseline))
+        m -= (brittle * k.isolation_shock_step
+              * np.log(min(enemy_near / own_near, LARGEST_FLOAT)) * (1.0 - baseline))
+    m -= drain
     m += MOMENTUM_MORALE * momentum
     return min(max(m, 0.0), 1.0)
 
 
 @inline
-def routs(morale: float, present: float, k) -> bool:
-    """A force breaks when M < rout_threshold and it has personnel."""
-    return morale < k.rout_threshold and present > 0.0
+def routs(morale: float, present: float, threshold: float) -> bool:
+    """A force breaks when M < its rout threshold (formulas_campaign.rout_threshold_of) and
+    it has personnel."""
+    return morale < threshold and present > 0.0
 
 
 ROUT_COMPOSURE = 0.5  # a broken force's morale is reset to this x its baseline
@@ -261,9 +268,9 @@ MAX_LOSS_DAYS = 3  # battle losses scale with min(step_days, 3)
 
 
 @inline
-def region_loss_shock(value: float, total_value: float, k) -> float:
-    """Morale the previous holder loses everywhere: shock x value_g / sum of values."""
-    return k.region_loss_shock * (value / total_value)
+def region_loss_shock(value: float, total_value: float, brittle: float, k) -> float:
+    """Morale the previous holder loses everywhere: b x shock x value_g / sum of values."""
+    return brittle * k.region_loss_shock * (value / total_value)
 
 
 @inline

@@ -36,10 +36,13 @@ def brittleness(will: float) -> float:
 
 
 @inline
-def rout_threshold_of(will: float, k) -> float:
-    """theta = max(theta_0 + s (0.5 - W), 0.02): a brittle force breaks at higher morale
-    (Dupuy's breakpoints vary with unit quality; s = rout_will_slope, an assumption)."""
-    return max(k.rout_threshold + k.rout_will_slope * (0.5 - will), 0.02)
+def rout_threshold_of(will: float, baseline: float, k) -> float:
+    """theta = M0 x clip(t + s (0.5 - W), 0.05, 0.95): a force breaks when its morale falls
+    below a share of its own baseline, a larger share when it is brittle (Dupuy's
+    breakpoints: units break after a loss relative to their state, varying with quality;
+    t = rout_threshold / the neutral morale, s = rout_will_slope, assumptions)."""
+    share = k.rout_threshold / k.morale_neutral + k.rout_will_slope * (0.5 - will)
+    return baseline * min(max(share, 0.05), 0.95)
 
 
 @inline
@@ -103,7 +106,8 @@ def advance_km(log_att: float, log_def: float, posture: int, terrain: int, k) ->
 def engaged_share(terrain: int, posture: int, k) -> float:
     """Share of each side in contact on a day of a sustained engagement: e_terrain x
     e_posture (1 in the open against a hasty defence: the whole force, as in a CDB90 battle;
-    far less in a city; calibrated on the campaign library's fit cases)."""
+    far less in a city, fought block by block). It scales the day's losses, morale shocks
+    and advance; calibrated on the campaign library's fit cases."""
     return k.engaged_terrain[terrain] * k.engaged_posture[posture]
 
 

@@ -14,6 +14,8 @@ import numpy as np
 from sim.model.compile import Compiled
 from sim.model.formulas import WAR
 
+LOSS_KINDS = ("killed", "wounded", "captured", "deserted")  # the loss_kinds axis
+
 
 @dataclass
 class State:
@@ -38,6 +40,16 @@ class State:
     event_done: np.ndarray  # (R, E) bool
     sent: np.ndarray  # (R, S) troops delivered so far per commitment
     ever: np.ndarray  # (R, A, G) bool: actor controlled region at some day
+    supply: np.ndarray  # (R, A, G) stocks of each force, 1 full .. 0 exhausted
+    progress: np.ndarray  # (R, G) share of the region's depth its attacker holds
+    attacked: np.ndarray  # (R, G) bool: fought over this step
+    engaged_days: np.ndarray  # (R, G) days the engagement over the region has gone on
+    restricted: np.ndarray  # (R, A, G) bool: the actor stays out of the region
+    loss_kinds: np.ndarray  # (R, A, 4) losses killed, wounded, captured, deserted
+    taken_day: np.ndarray  # (R, A, G) first day after day 0 the actor took it (inf: never)
+    event_day: np.ndarray  # (R, E) day the event fired (inf: not fired)
+    connected: np.ndarray  # (R, A, G) bool: a friendly road leads to one of its bases
+    dirty: np.ndarray  # (R,) bool: control or stances changed since connections were searched
 
     @property
     def R(self) -> int:  # noqa: N802
@@ -56,7 +68,10 @@ def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
     """Day-0 state of a batch from its parameter arrays (see Compiled.params)."""
     r = p["garrison"].shape[0]
     a, g = c.A, c.G
-    F = p["garrison"].copy()
+    # Personnel counted on paper include ghosts: only the effective share exists (and fights).
+    effective = np.where(c.paper, p["effective_share"], 1.0)  # (R, A)
+    F = p["garrison"] * effective[:, :, None]
+    reserve = p["reserve"] * effective
     control = np.broadcast_to(c.control0.astype(np.int8), (r, g)).copy()
     ever = np.zeros((r, a, g), bool)
     has = control >= 0
@@ -65,7 +80,7 @@ def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
     return State(
         day=0,
         F=F,
-        reserve=p["reserve"].copy(),
+        reserve=reserve,
         morale=np.repeat(p["morale"][:, :, None], g, axis=2),
         morale0=p["morale"].copy(),
         readiness=p["readiness"].copy(),
@@ -79,11 +94,21 @@ def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
         held_days=np.zeros((r, g), np.int32),
         stance=np.broadcast_to(c.stance0, (r, a, a)).copy(),
         losses=np.zeros((r, a)),
-        strength0=F.sum(axis=2) + p["reserve"],
+        strength0=F.sum(axis=2) + reserve,
         momentum=np.zeros((r, a)),
         event_done=np.zeros((r, len(c.events)), bool),
         sent=np.zeros((r, len(c.supports))),
         ever=ever,
+        supply=np.ones((r, a, g)),
+        progress=np.zeros((r, g)),
+        attacked=np.zeros((r, g), bool),
+        engaged_days=np.zeros((r, g)),
+        restricted=np.broadcast_to(c.restricted0, (r, a, g)).copy(),
+        loss_kinds=np.zeros((r, a, len(LOSS_KINDS))),
+        taken_day=np.full((r, a, g), np.inf),
+        event_day=np.full((r, len(c.events)), np.inf),
+        connected=np.ones((r, a, g), bool),
+        dirty=np.ones(r, bool),
     )
 
 

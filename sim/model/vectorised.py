@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
 from sim.model import formulas as f
+from sim.model import formulas_campaign as fc
 from sim.model.combat_constants import CombatConstants
 from sim.model.constants import DEFAULT, KernelConstants, kernel_constants
 
@@ -36,6 +37,8 @@ def held_by_friend(actor: ArrayLike, holder: np.ndarray, stance: np.ndarray) -> 
     holder = np.asarray(holder)
     return (holder >= 0) & ((holder == actor) | friendly_relation(stance))
 mixed_morale = vectorize([_F8], cache=True)(f.mixed_morale.py_func)
+will_to_fight = vectorize([_F8], cache=True)(fc.will_to_fight.py_func)
+brittleness = vectorize(["float64(float64)"], cache=True)(fc.brittleness.py_func)
 
 
 @lru_cache(maxsize=8)
@@ -51,12 +54,13 @@ def _flat(*arrays: ArrayLike) -> tuple[tuple[int, ...], list[np.ndarray]]:
 @f.kernel
 def _power_loop(personnel, readiness_quality, morale, k, out):  # pragma: no cover
     for i in range(out.shape[0]):
-        out[i] = f.combat_power(personnel[i], readiness_quality[i], morale[i], k)
+        out[i] = f.combat_power(personnel[i], readiness_quality[i], morale[i], 1.0, k)
 
 
 def combat_power(personnel: ArrayLike, readiness: ArrayLike, quality: ArrayLike,
                  morale: ArrayLike, consts: CombatConstants) -> NDArray[np.float64]:
-    """formulas.combat_power over arrays (readiness x quality taken first, as the engine)."""
+    """formulas.combat_power over arrays (readiness x quality taken first, as the engine),
+    fully supplied."""
     rq = np.asarray(readiness, np.float64) * np.asarray(quality, np.float64)
     shape, (n, q, m) = _flat(np.asarray(personnel, np.float64), rq,
                              np.asarray(morale, np.float64))
@@ -149,3 +153,21 @@ def adjudicate(att_personnel: ArrayLike, def_personnel: ArrayLike, att_power: Ar
     att_loss, def_loss = daily_losses(att_personnel, def_personnel, att_power, def_power,
                                       wins, consts, noise_u, noise_u_def)
     return CombatResult(p, wins, att_loss, def_loss)
+
+
+@f.kernel
+def _advance_loop(att, dfn, posture, terrain, k, out):  # pragma: no cover
+    for i in range(out.shape[0]):
+        out[i] = fc.advance_km(f.log_power(att[i]), f.log_power(dfn[i]), posture[i],
+                               terrain[i], k)
+
+
+def advance_rates(att_power: ArrayLike, def_power: ArrayLike, posture: ArrayLike,
+                  terrain: ArrayLike, consts: CombatConstants) -> NDArray[np.float64]:
+    """formulas_campaign.advance_km (km a winning attacker advances per day) over arrays."""
+    shape, (a, d, p, t) = _flat(np.asarray(att_power, np.float64),
+                                np.asarray(def_power, np.float64),
+                                np.asarray(posture, np.int64), np.asarray(terrain, np.int64))
+    out = np.empty(a.shape[0])
+    _advance_loop(a, d, p, t, _constants(consts), out)
+    return out.reshape(shape)

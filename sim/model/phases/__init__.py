@@ -33,6 +33,7 @@ from sim.model.phases.control import control_changes, fortify, hand_over, territ
 from sim.model.phases.decisions import choose, options
 from sim.model.phases.morale import economy, morale_phase
 from sim.model.phases.movement import movement, retreat, walk_in
+from sim.model.phases.supply import spread_panic, supply_phase
 
 __all__ = [
     "REC_FIELDS",
@@ -58,7 +59,9 @@ __all__ = [
     "options",
     "reach",
     "retreat",
+    "spread_panic",
     "strike_region_batch",
+    "supply_phase",
     "territory",
     "walk_in",
 ]

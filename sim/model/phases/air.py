@@ -40,7 +40,8 @@ def air_strikes(state, step, geo, k, enemy_power, ground, loss_today):  # pragma
             for b in range(A):
                 at_war[b] = step.stances[row, a, b] == WAR
             kills = strike_kills(step.air[r, a], step.intel[r, a], k.kills_per_sortie_step)
-            strike_region(state.F, state.losses, loss_today, r, target, kills, at_war)
+            strike_region(state.F, state.losses, state.loss_kinds, loss_today, r, target, kills,
+                          at_war, k.killed_share)
 
 
 @inline
@@ -78,7 +79,8 @@ def directed_strikes(state, step, k, directed, disabled):  # pragma: no cover
                 for b in range(A):
                     before += state.F[r, b, g]
                 kills = strike_kills(directed[r, a, g], step.intel[r, a], k.kills_per_sortie_step)
-                strike_region(state.F, state.losses, step.loss_today, r, g, kills, at_war)
+                strike_region(state.F, state.losses, state.loss_kinds, step.loss_today, r, g,
+                              kills, at_war, k.killed_share)
                 after = 0.0
                 for b in range(A):
                     after += state.F[r, b, g]

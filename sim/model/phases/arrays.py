@@ -26,6 +26,15 @@ class StateArrays(NamedTuple):
     strength0: np.ndarray  # (R, A) day-0 strength
     momentum: np.ndarray  # (R, A)
     ever: np.ndarray  # (R, A, G) bool
+    supply: np.ndarray  # (R, A, G) stocks, 1 full .. 0 exhausted
+    progress: np.ndarray  # (R, G) share of the region's depth its attacker holds
+    attacked: np.ndarray  # (R, G) bool: fought over this step
+    engaged_days: np.ndarray  # (R, G) days the engagement over the region has gone on
+    restricted: np.ndarray  # (R, A, G) bool: the actor stays out
+    loss_kinds: np.ndarray  # (R, A, 4) killed, wounded, captured, deserted
+    taken_day: np.ndarray  # (R, A, G) first day the actor took the region (inf: never)
+    connected: np.ndarray  # (R, A, G) bool: a friendly road leads to a base
+    dirty: np.ndarray  # (R,) bool: control or stances changed (search connections again)
 
 
 class StepInputs(NamedTuple):
@@ -36,6 +45,7 @@ class StepInputs(NamedTuple):
     air: np.ndarray  # (R, A) sorties/day: own capacity + support
     intel: np.ndarray  # (R, A) intelligence incl. support, at most 1
     loss_today: np.ndarray  # (R, A, G) personnel lost this step (strikes, battles)
+    day: float  # the day the step starts on
 
 
 class Sampled(NamedTuple):
@@ -44,6 +54,12 @@ class Sampled(NamedTuple):
     value: np.ndarray  # (R, G) strategic value of each region
     casualty_tolerance: np.ndarray  # (R, A)
     aggression: np.ndarray  # (R, A)
+    depth: np.ndarray  # (R, G) km to fight through to take the region
+    will: np.ndarray  # (R, A) will to fight (formulas_campaign.will_to_fight)
+    brittleness: np.ndarray  # (R, A) 2 (1 - will)
+    desertion: np.ndarray  # (R, A) share deserting per day
+    speed: np.ndarray  # (R, A) km/day along a main road
+    supply_days: np.ndarray  # (R, A) days of stocks
 
 
 class Geometry(NamedTuple):
@@ -57,6 +73,9 @@ class Geometry(NamedTuple):
     goals: np.ndarray  # (A, G) goal weight of each region to each actor
     hostility_goal: np.ndarray  # (A, A) weight of defeating / limiting each actor
     entry: np.ndarray  # (A, G) bool: where reserves may enter
+    travel: np.ndarray  # (G, G) shortest distance in main-road km
+    bases: np.ndarray  # (A, G) bool: where each actor's supply comes from
+    goal_path: np.ndarray  # (A, G) value of a region as a step towards a goal
 
 
 class DecisionArrays(NamedTuple):

@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.model.formulas import (
     CALL_OFF_SHARE,
+    REMNANT,
     WAR,
     advances,
     air_superiority,
@@ -24,7 +25,20 @@ from sim.model.formulas import (
     momentum_after,
     surprise,
 )
-from sim.model.phases.common import clip_morale_row, retreat_one, stance_row
+from sim.model.formulas_campaign import (
+    advance_km,
+    engaged_share,
+    progress_after,
+    sustain,
+    travel_share,
+)
+from sim.model.phases.common import (
+    BATTLE_LOSS,
+    add_loss,
+    clip_morale_row,
+    retreat_one,
+    stance_row,
+)
 from sim.model.phases.control import change_hands
 
 
@@ -62,7 +76,7 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
 def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma: no cover
     """Actor a's attack on region h in replication r, who = (r, a, h) (see battles)."""
     r, a, h = who
-    att_pers = _commit(state, geo, k, r, a, h, work)
+    att_pers = _commit(state, sampled, geo, k, r, a, h, work)
     if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
         return
     att_pow, def_pers, def_pow, enemy_air, enemy_intel = _sides(state, step, k, r, a, h, work)
@@ -79,17 +93,24 @@ def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma:
     won = draws.u_win[r, a] < p
     z_att = draws.z_att[r, a]
     z_def = defender_noise(z_att, draws.z_def[r, a], k)
-    att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k), att_pers) \
-        * k.loss_days
-    def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k), def_pers) \
-        * k.loss_days
+    # Losses of a day's fighting fall on the share of each side in contact (engaged_share).
+    days = k.loss_days * engaged_share(geo.terrain[h], state.posture[r, h], k)
+    att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k), att_pers) * days
+    def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k), def_pers) * days
     att_lost = _attacker_losses(state, r, a, att_pers, att_loss, work.committed,
-                                step.loss_today)
-    def_lost = _defender_losses(state, r, h, def_pers, def_loss, work.def_by, step.loss_today)
+                                step.loss_today, k)
+    def_lost = _defender_losses(state, r, h, def_pers, def_loss, work.def_by, step.loss_today,
+                                k)
+    state.attacked[r, h] = True
+    if won:  # the attacker gains ground through the region's depth
+        state.progress[r, h] = progress_after(state.progress[r, h], days * advance_km(
+            log_a, log_d, state.posture[r, h], geo.terrain[h], k), sampled.depth[r, h])
     power_left = combat_power(att_pers - att_lost, step.readiness_quality[r, a],
-                              work.sums[2], k)
-    advance = advances(won, power_left, def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0),
-                       k)
+                              work.sums[2], work.sums[3], k)
+    defenders_left = def_pers - def_lost
+    # It takes the region once through its depth, or when no defender is left to hold it.
+    advance = (advances(won, power_left, def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0),
+                        k) and (state.progress[r, h] >= 1.0 or defenders_left < REMNANT))
     if records.fields.shape[0] == state.F.shape[0]:
         values = (1.0, float(h), att_pers, def_pers, att_pow / max(def_pow, 1e-9),
                   float(state.posture[r, h]), air_sup, edge, 1.0 if crossing else 0.0,
@@ -99,21 +120,26 @@ def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma:
             records.fields[r, a, i] = values[i]
         for b in range(state.F.shape[1]):
             records.defenders[r, a, b] = work.def_by[b]
-    _morale_after_battle(state, step, k, r, a, h, won, advance, work.committed)
+    _morale_after_battle(state, step, sampled, geo, k, (r, a, h), won, advance,
+                         work.committed)
     if advance:
         _advance(state, step, sampled, geo, k, records, r, a, h, work.committed)
 
 
 @inline
-def _commit(state, geo, k, r, a, h, work):  # pragma: no cover
-    """committed[g] = commit_share x a's personnel in each g of h's reach; returns the sum."""
+def _commit(state, sampled, geo, k, r, a, h, work):  # pragma: no cover
+    """committed[g] = commit_share x a's personnel in each g of h's reach that has got there
+    by the end of this step of the engagement (formulas_campaign.travel_share of the road
+    from g over the engagement's days so far plus this step: the approach to contact);
+    returns the sum."""
     committed = work.committed
     G = state.F.shape[2]
     for g in range(G):
         committed[g] = 0.0
     for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
         g = geo.nb_idx[j]
-        committed[g] = k.commit_share * state.F[r, a, g]
+        committed[g] = k.commit_share * state.F[r, a, g] * travel_share(
+            sampled.speed[r, a], geo.travel[g, h], k.loss_days + state.engaged_days[r, h])
     att_pers = 0.0
     for g in range(G):
         att_pers += committed[g]
@@ -130,8 +156,13 @@ def _sides(state, step, k, r, a, h, work):  # pragma: no cover
         att_pers += work.committed[g]
         morale += state.morale[r, a, g] * work.committed[g]
     morale /= max(att_pers, 1e-9)
+    supply = 0.0
+    for g in range(state.F.shape[2]):
+        supply += state.supply[r, a, g] * work.committed[g]
+    supply /= max(att_pers, 1e-9)
     work.sums[2] = morale
-    att_pow = combat_power(att_pers, step.readiness_quality[r, a], morale, k)
+    work.sums[3] = sustain(supply, k)
+    att_pow = combat_power(att_pers, step.readiness_quality[r, a], morale, work.sums[3], k)
     row = stance_row(step.stances, r)
     def_pers = 0.0
     def_pow = 0.0
@@ -142,7 +173,7 @@ def _sides(state, step, k, r, a, h, work):  # pragma: no cover
         work.def_by[b] = state.F[r, b, h] if at_war else 0.0
         def_pers += work.def_by[b]
         def_pow += combat_power(work.def_by[b], step.readiness_quality[r, b],
-                                state.morale[r, b, h], k)
+                                state.morale[r, b, h], sustain(state.supply[r, b, h], k), k)
         if at_war:
             enemy_air += step.air[r, b]
             enemy_intel = max(enemy_intel, step.intel[r, b])
@@ -162,16 +193,17 @@ def _river_crossing(state, geo, r, a, h):  # pragma: no cover
 
 
 @inline
-def _attacker_losses(state, r, a, att_pers, att_loss, committed,
-                     loss_today):  # pragma: no cover
+def _attacker_losses(state, r, a, att_pers, att_loss, committed, loss_today,
+                     k):  # pragma: no cover
     """Spread the attacker's loss over its origins by what each committed; returns the
     total lost (committed keeps the survivors)."""
     lost_total = 0.0
     for g in range(state.F.shape[2]):
         if committed[g] > 0.0:
-            lost = min(att_loss * (committed[g] / max(att_pers, 1e-9)), state.F[r, a, g])
+            # At most what it committed (the rest of the origin was not in the fight).
+            lost = min(att_loss * (committed[g] / max(att_pers, 1e-9)), committed[g])
             state.F[r, a, g] -= lost
-            state.losses[r, a] += lost
+            add_loss(state.losses, state.loss_kinds, r, a, lost, BATTLE_LOSS, k.killed_share)
             loss_today[r, a, g] += lost
             committed[g] -= lost
             lost_total += lost
@@ -179,28 +211,33 @@ def _attacker_losses(state, r, a, att_pers, att_loss, committed,
 
 
 @inline
-def _defender_losses(state, r, h, def_pers, def_loss, def_by, loss_today):  # pragma: no cover
+def _defender_losses(state, r, h, def_pers, def_loss, def_by, loss_today,
+                     k):  # pragma: no cover
     """Spread the defenders' loss over them by headcount; returns the total lost."""
     lost_total = 0.0
     for b in range(state.F.shape[1]):
         if def_by[b] > 0.0:
             lost = min(def_loss * (def_by[b] / max(def_pers, 1e-9)), state.F[r, b, h])
             state.F[r, b, h] -= lost
-            state.losses[r, b] += lost
+            add_loss(state.losses, state.loss_kinds, r, b, lost, BATTLE_LOSS, k.killed_share)
             loss_today[r, b, h] += lost
             lost_total += lost
     return lost_total
 
 
 @inline
-def _morale_after_battle(state, step, k, r, a, h, won, advance,
+def _morale_after_battle(state, step, sampled, geo, k, who, won, advance,
                          committed):  # pragma: no cover
     """Momentum (formulas.momentum_after) for the attacker, and for its enemies when it won;
-    victory_boost / defeat_shock on the attacker's origins; defeat_shock on defenders
-    driven out."""
+    victory_boost / defeat_shock (x brittleness) on the attacker's origins, x the day's
+    engaged share x day_result_share (a day of a long engagement is a small part of a
+    battle); defeat_shock
+    (x brittleness) on defenders driven out. who = (r, a, h)."""
+    r, a, h = who
     row = stance_row(step.stances, r)
     state.momentum[r, a] = momentum_after(state.momentum[r, a], 1.0 if won else -1.0)
-    shift = k.victory_boost if won else -k.defeat_shock
+    part = engaged_share(geo.terrain[h], state.posture[r, h], k) * k.day_result_share
+    shift = part * (k.victory_boost if won else -k.defeat_shock * sampled.brittleness[r, a])
     for g in range(state.F.shape[2]):
         if committed[g] > 0.0:
             state.morale[r, a, g] += shift
@@ -209,7 +246,7 @@ def _morale_after_battle(state, step, k, r, a, h, won, advance,
             if won:
                 state.momentum[r, b] = momentum_after(state.momentum[r, b], -1.0)
             if advance and state.F[r, b, h] > 0.0:
-                state.morale[r, b, h] -= k.defeat_shock
+                state.morale[r, b, h] -= k.defeat_shock * sampled.brittleness[r, b]
     clip_morale_row(state.morale, r)
 
 
@@ -235,4 +272,4 @@ def _advance(state, step, sampled, geo, k, records, r, a, h, committed):  # prag
     old = state.control[r, h]
     if old != a and records.fields.shape[0] == state.F.shape[0]:
         records.fields[r, a, 15] = old
-    change_hands(state, sampled, k, r, h, a)
+    change_hands(state, sampled, k, (r, h, a), step.day)

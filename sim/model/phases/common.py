@@ -51,7 +51,7 @@ def retreat_destination(state, stances, adj, b, r, h):  # pragma: no cover
     best = -1
     best_score = -1.0
     for d in range(state.F.shape[2]):
-        if adj[h, d]:
+        if adj[h, d] and not state.restricted[r, b, d]:
             holder = state.control[r, d]
             if holder >= 0 and friendly(stances[row, b, holder]):
                 score = state.F[r, b, d] + 1.0
@@ -68,8 +68,8 @@ def retreat_one(state, stances, adj, b, r, h):  # pragma: no cover
     best = retreat_destination(state, stances, adj, b, r, h)
     moving = state.F[r, b, h]
     state.F[r, b, h] = 0.0
-    if best < 0:
-        state.losses[r, b] += moving
+    if best < 0:  # nowhere to go: dispersed or captured
+        add_loss(state.losses, state.loss_kinds, r, b, moving, CAPTURED, 0.0)
         return
     if moving > 0.0:
         f = state.F[r, b, best]
@@ -78,10 +78,27 @@ def retreat_one(state, stances, adj, b, r, h):  # pragma: no cover
         state.F[r, b, best] = f + moving
 
 
+BATTLE_LOSS, CAPTURED, DESERTED = -1, 2, 3  # add_loss kinds (state.LOSS_KINDS indices)
+
+
 @inline
-def strike_region(F, losses, loss_today, r, region, kills, targets):  # pragma: no cover
+def add_loss(losses, loss_kinds, r, b, amount, kind, killed_share):  # pragma: no cover
+    """Count `amount` of actor b's personnel as lost: in the total and by kind (a battle or
+    strike loss splits into killed and wounded by killed_share; else the kind's index)."""
+    losses[r, b] += amount
+    if kind == BATTLE_LOSS:
+        loss_kinds[r, b, 0] += amount * killed_share
+        loss_kinds[r, b, 1] += amount * (1.0 - killed_share)
+    else:
+        loss_kinds[r, b, kind] += amount
+
+
+@inline
+def strike_region(F, losses, loss_kinds, loss_today, r, region, kills, targets,
+                  killed_share):  # pragma: no cover
     """Spread `kills` over the actors with targets[b] in `region` by headcount, each loss at
-    most the personnel present; count them in losses and today's losses."""
+    most the personnel present; count them in losses and today's losses. (Arrays, not
+    containers: it runs per strike.)"""
     total = 0.0
     for b in range(F.shape[1]):
         if targets[b]:
@@ -93,12 +110,14 @@ def strike_region(F, losses, loss_today, r, region, kills, targets):  # pragma: 
             present = F[r, b, region]
             lost = min(kills * (present / total), present)
             F[r, b, region] -= lost
-            losses[r, b] += lost
+            add_loss(losses, loss_kinds, r, b, lost, BATTLE_LOSS, killed_share)
             loss_today[r, b, region] += lost
 
 
 @kernel
-def strike_region_batch(state, loss_today, rows, region, kills, targets):  # pragma: no cover
+def strike_region_batch(state, loss_today, rows, region, kills, targets,
+                        k):  # pragma: no cover
     """strike_region in each replication rows[i] with kills[i] (an event's air strike)."""
     for i in range(rows.shape[0]):
-        strike_region(state.F, state.losses, loss_today, rows[i], region, kills[i], targets)
+        strike_region(state.F, state.losses, state.loss_kinds, loss_today, rows[i], region,
+                      kills[i], targets, k.killed_share)

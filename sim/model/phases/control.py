@@ -8,32 +8,40 @@ from sim.model.phases.common import clip_morale_row, stance_row
 
 
 @inline
-def change_hands(state, sampled, k, r, g, holder):  # pragma: no cover
-    """Region g of replication r passes to `holder` (battles, walk-ins, handovers): a hasty
-    defence, held_days 0, `ever` set; the previous holder's morale drops everywhere by
-    formulas.region_loss_shock. Nothing happens if `holder` already holds it."""
+def change_hands(state, sampled, k, where, day):  # pragma: no cover
+    """Region g of replication r passes to `holder`, where = (r, g, holder) (battles,
+    walk-ins, handovers) on `day`: a hasty defence, held_days 0, no engagement in progress,
+    `ever` set, the first day taken recorded; the previous holder's morale drops everywhere
+    by formulas.region_loss_shock. Nothing happens if `holder` already holds it."""
+    r, g, holder = where
     old = state.control[r, g]
     if old == holder:
         return
     state.control[r, g] = holder
+    state.dirty[r] = True  # supply routes may have changed
     state.posture[r, g] = 0
     state.held_days[r, g] = 0
+    state.progress[r, g] = 0.0
+    state.engaged_days[r, g] = 0.0
     state.ever[r, holder, g] = True
+    if day < state.taken_day[r, holder, g]:
+        state.taken_day[r, holder, g] = day
     if old >= 0:
         total_value = 0.0
         for h in range(state.F.shape[2]):
             total_value += sampled.value[r, h]
-        shock = region_loss_shock(sampled.value[r, g], total_value, k)
+        shock = region_loss_shock(sampled.value[r, g], total_value,
+                                  sampled.brittleness[r, old], k)
         for h in range(state.F.shape[2]):
             state.morale[r, old, h] -= shock
         clip_morale_row(state.morale, r)
 
 
 @kernel
-def hand_over(state, sampled, k, rows, regions, holder):  # pragma: no cover
-    """change_hands for each (rows[i], regions[i]) to `holder`, in order."""
+def hand_over(state, sampled, k, rows, regions, holder, day):  # pragma: no cover
+    """change_hands for each (rows[i], regions[i]) to `holder` on `day`, in order."""
     for i in range(rows.shape[0]):
-        change_hands(state, sampled, k, rows[i], regions[i], holder)
+        change_hands(state, sampled, k, (rows[i], regions[i], holder), day)
 
 
 @kernel
@@ -64,7 +72,8 @@ def control_changes(state, step, geo, new_holder, walk):  # pragma: no cover
             best = -1
             most = 0.0
             for a in range(A):
-                if step.stances[row, holder, a] == WAR and state.F[r, a, g] > most:
+                if (step.stances[row, holder, a] == WAR and state.F[r, a, g] > most
+                        and not state.restricted[r, a, g]):
                     most = state.F[r, a, g]
                     best = a
             if best < 0:
@@ -79,7 +88,8 @@ def _walker(state, step, geo, r, g, row, holder):  # pragma: no cover
     best = -1
     most = 0.0
     for a in range(state.F.shape[1]):
-        if step.stances[row, holder, a] != WAR or not geo.goals[a, g] > 0:
+        if (step.stances[row, holder, a] != WAR or not geo.goals[a, g] > 0
+                or state.restricted[r, a, g]):
             continue
         near = 0.0
         for h in range(state.F.shape[2]):
@@ -93,12 +103,20 @@ def _walker(state, step, geo, r, g, row, holder):  # pragma: no cover
 
 @kernel
 def fortify(state, days, k):  # pragma: no cover
-    """Every region's held_days grows by the step; posture rises (formulas.posture_after)."""
+    """Every region's held_days grows by the step; posture rises (formulas.posture_after);
+    an engagement fought this step counts the step in engaged_days, one that paused loses
+    progress_decay of its progress and starts its approach again (engaged_days 0)."""
     R, G = state.control.shape
     for r in range(R):
         for g in range(G):
             state.held_days[r, g] += days
             state.posture[r, g] = posture_after(state.posture[r, g], state.held_days[r, g], k)
+            if state.attacked[r, g]:
+                state.engaged_days[r, g] += days
+            else:
+                state.progress[r, g] *= 1.0 - k.progress_decay_step
+                state.engaged_days[r, g] = 0.0  # a new attack approaches again
+            state.attacked[r, g] = False
 
 
 @kernel

@@ -23,6 +23,12 @@ from sim.model.formulas import (
     target_value,
     tolerance_left,
 )
+from sim.model.formulas_campaign import (
+    engaged_share,
+    resistance,
+    sustain,
+    travel_share,
+)
 from sim.model.phases.common import BLOCK, partners, stance_row
 
 
@@ -31,6 +37,7 @@ class _Scratch(NamedTuple):
 
     enemy_power: np.ndarray  # (BLOCK, A, G) power of each actor's enemies in each region
     enemy_pers: np.ndarray  # their personnel
+    enemy_resist: np.ndarray  # their power x resistance(will): how strong they look
     reach_power: np.ndarray  # each actor's power in each region's reach
     reach_pers: np.ndarray  # its personnel
     strength: np.ndarray  # (BLOCK, A) each actor's strength (regions + reserve)
@@ -58,7 +65,7 @@ def options(state, step, sampled, geo, k, out):  # pragma: no cover
     R, A, G = state.F.shape
     n = min(BLOCK, R)
     scratch = _Scratch(np.empty((n, A, G)), np.empty((n, A, G)), np.empty((n, A, G)),
-                       np.empty((n, A, G)), np.empty((n, A)), np.empty(n),
+                       np.empty((n, A, G)), np.empty((n, A, G)), np.empty((n, A)), np.empty(n),
                        np.empty((n, A), np.bool_), np.empty((n, A)), np.empty((n, A)),
                        np.empty((n, A)), np.empty((A, A), np.int64), np.empty(A, np.int64))
     if step.stances.shape[0] == 1:
@@ -82,8 +89,10 @@ def _forces(state, step, sampled, geo, k, start, stop, scratch):  # pragma: no c
             partners(step.stances, r, False, enemies, n_enemies)
         enemy_power, enemy_pers = scratch.enemy_power[i], scratch.enemy_pers[i]
         reach_power, reach_pers = scratch.reach_power[i], scratch.reach_pers[i]
+        enemy_resist = scratch.enemy_resist[i]
         enemy_power[:] = 0.0
         enemy_pers[:] = 0.0
+        enemy_resist[:] = 0.0
         reach_power[:] = 0.0
         reach_pers[:] = 0.0
         for b in range(A):
@@ -92,13 +101,21 @@ def _forces(state, step, sampled, geo, k, start, stop, scratch):  # pragma: no c
                 f = state.F[r, b, h]
                 total += f
                 if f > 0.0:
-                    p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h], k)
+                    p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h],
+                                     sustain(state.supply[r, b, h], k), k)
+                    looks = p * resistance(sampled.will[r, b])
                     for e in range(n_enemies[b]):
                         enemy_power[enemies[b, e], h] += p
                         enemy_pers[enemies[b, e], h] += f
+                        enemy_resist[enemies[b, e], h] += looks
+                    # An offensive counts the force that is in contact by the end of this
+                    # step of the engagement (as battles commit it: the approach).
                     for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
-                        reach_power[b, geo.nb_idx[j]] += p
-                        reach_pers[b, geo.nb_idx[j]] += f
+                        g = geo.nb_idx[j]
+                        near = travel_share(sampled.speed[r, b], geo.travel[h, g],
+                                            k.loss_days + state.engaged_days[r, g])
+                        reach_power[b, g] += p * near
+                        reach_pers[b, g] += f * near
             scratch.strength[i, b] = total + state.reserve[r, b]
         mean_value = 0.0
         for g in range(G):
@@ -152,7 +169,8 @@ def _evaluate(state, step, sampled, geo, k, out, start, stop, scratch):  # pragm
 
 @kernel
 def _attacks(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma: no cover
-    """Legality, P(win) and utility of every attack of the actors that can attack."""
+    """Legality, P(win) and utility of every attack of the actors that can attack, against
+    the enemy's power as it looks to the attacker (x formulas_campaign.resistance)."""
     G = state.F.shape[2]
     for r in range(start, stop):
         i = r - start
@@ -160,11 +178,13 @@ def _attacks(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma
         for a in range(state.F.shape[1]):
             if not scratch.possible[i, a]:
                 continue
+            needed = k.min_power_ratio * (1.0 - k.initiative * sampled.aggression[r, a])
             for g in range(G):
                 ap = scratch.reach_power[i, a, g] * k.commit_share
                 af = scratch.reach_pers[i, a, g] * k.commit_share
-                e = scratch.enemy_power[i, a, g]
-                ok = af >= k.min_attack_personnel and ap >= k.min_power_ratio * e
+                e = scratch.enemy_resist[i, a, g]
+                ok = (not state.restricted[r, a, g] and af >= k.min_attack_personnel
+                      and ap >= needed * e)
                 if ok and not e > 0.0:
                     holder = state.control[r, g]
                     ok = holder >= 0 and step.stances[row, holder, a] == WAR  # held by an enemy
@@ -178,15 +198,19 @@ def _attacks(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma
                     w = geo.hostility_goal[a, b]
                     if w != 0.0:
                         enemy_share += w * (state.F[r, b, g] / max(scratch.strength[i, b], 1.0))
-                val = target_value(geo.goals[a, g], sampled.value[r, g], scratch.mean_value[i],
-                                   enemy_share, k)
+                val = target_value(geo.goals[a, g] + geo.goal_path[a, g], sampled.value[r, g],
+                                   scratch.mean_value[i], enemy_share, k)
                 log_ap, log_e = log_power(ap), log_power(e)
-                p = attacker_win_probability(log_ap, log_e, state.posture[r, g], geo.terrain[g],
-                                             False, scratch.air_sup[i, a], scratch.edge[i, a], k)
+                posture, terrain = state.posture[r, g], geo.terrain[g]
+                p = attacker_win_probability(log_ap, log_e, posture, terrain, False,
+                                             scratch.air_sup[i, a], scratch.edge[i, a], k)
                 out.p_win[r, a, g] = p
-                out.utility[r, a, g] = attack_utility(
-                    take_chance(p, ap, e, k), val, failed_attack_loss(log_ap, log_e, af, k),
-                    scratch.tol_left[i, a], k)
+                # A day of a sustained engagement costs the share in contact (engaged_share).
+                loss = failed_attack_loss(log_ap, log_e, af, k) * engaged_share(terrain,
+                                                                                posture, k)
+                take = take_chance(p, ap, e, k)
+                out.utility[r, a, g] = attack_utility(take, val, loss, scratch.tol_left[i, a],
+                                                      k)
 
 
 @inline

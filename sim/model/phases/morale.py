@@ -13,7 +13,14 @@ from sim.model.formulas import (
     recruits,
     routs,
 )
-from sim.model.phases.common import BLOCK, partners
+from sim.model.formulas_campaign import (
+    cutoff_drain,
+    desertion,
+    rout_threshold_of,
+    sustain,
+    travel_share,
+)
+from sim.model.phases.common import BLOCK, DESERTED, add_loss, partners
 
 
 @kernel
@@ -35,23 +42,37 @@ def morale_phase(state, step, sampled, geo, k, broken):  # pragma: no cover
     for start in range(0, R, BLOCK):
         stop = min(start + BLOCK, R)
         _power_near(state, step, sampled, geo, k, start, stop, relations, counts, near)
-        n_broken = _update(state, step, k, start, stop, near, broken, n_broken)
+        n_broken = _update(state, step, sampled, k, start, stop, near, broken, n_broken)
     return n_broken
 
 
 @kernel
-def _update(state, step, k, start, stop, near, broken, n_broken):  # pragma: no cover
-    """formulas.morale_update of every cell of the block; broken forces listed."""
+def _update(state, step, sampled, k, start, stop, near, broken, n_broken):  # pragma: no cover
+    """Per cell of the block: desertion (formulas_campaign.desertion), then
+    formulas.morale_update with the actor's brittleness and the drain of being cut off;
+    forces under their rout threshold are listed as broken."""
     A, G = state.F.shape[1], state.F.shape[2]
+    days = k.loss_days  # steps longer than a day count like battle days (docs/model.md)
     for r in range(start, stop):
         i = r - start
         for a in range(A):
+            brittle = sampled.brittleness[r, a]
+            threshold = rout_threshold_of(sampled.will[r, a], state.morale0[r, a], k)
             for g in range(G):
+                f = state.F[r, a, g]
+                if f > 0.0 and sampled.desertion[r, a] > 0.0:
+                    gone = desertion(f, sampled.desertion[r, a], days)
+                    state.F[r, a, g] = f - gone
+                    add_loss(state.losses, state.loss_kinds, r, a, gone, DESERTED, 0.0)
+                drain = cutoff_drain(state.supply[r, a, g], brittle, k)
                 m = morale_update(state.morale[r, a, g], state.morale0[r, a],
                                   step.loss_today[r, a, g], state.F[r, a, g], near[0, i, a, g],
-                                  near[1, i, a, g], state.momentum[r, a], k)
+                                  near[1, i, a, g], state.momentum[r, a], brittle, drain, k)
                 state.morale[r, a, g] = m
-                if routs(m, state.F[r, a, g], k):
+                # A force breaks under pressure: enemies near, losses today, or cut off.
+                pressed = (near[0, i, a, g] > 0.0 or step.loss_today[r, a, g] > 0.0
+                           or not state.connected[r, a, g])
+                if pressed and routs(m, state.F[r, a, g], threshold):
                     broken[n_broken] = (r * A + a) * G + g
                     n_broken += 1
     return n_broken
@@ -60,8 +81,8 @@ def _update(state, step, k, start, stop, near, broken, n_broken):  # pragma: no 
 @kernel
 def _power_near(state, step, sampled, geo, k, start, stop, relations, counts,
                 near):  # pragma: no cover
-    """Remove remnants; sum each actor's enemies' (x aggression) and friends' power over
-    each region's reach, per replication of the block."""
+    """Remove remnants (dispersed: counted as deserted); sum each actor's enemies' (x
+    aggression) and friends' power over each region's reach, per replication of the block."""
     A, G = state.F.shape[1], state.F.shape[2]
     for r in range(start, stop):
         if step.stances.shape[0] > 1:
@@ -78,15 +99,19 @@ def _power_near(state, step, sampled, geo, k, start, stop, relations, counts,
                     lost += f
                     state.F[r, b, h] = 0.0
                     continue
-                p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h], k)
+                p = combat_power(f, step.readiness_quality[r, b], state.morale[r, b, h],
+                                 sustain(state.supply[r, b, h], k), k)
                 pe = p * sampled.aggression[r, b]
                 for j in range(geo.nb_ptr[h], geo.nb_ptr[h + 1]):
                     g = geo.nb_idx[j]
+                    # A force presses on g as far as it can get there this step.
+                    reach = travel_share(sampled.speed[r, b], geo.travel[h, g], k.loss_days)
                     for e in range(counts[0, b]):
-                        enemy_near[relations[0, b, e], g] += pe
+                        enemy_near[relations[0, b, e], g] += pe * reach
                     for e in range(counts[1, b]):
-                        own_near[relations[1, b, e], g] += p
-            state.losses[r, b] += lost
+                        own_near[relations[1, b, e], g] += p * reach
+            if lost > 0.0:
+                add_loss(state.losses, state.loss_kinds, r, b, lost, DESERTED, 0.0)
 
 
 @kernel

@@ -6,77 +6,136 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.formulas import ALLIANCE, friendly, inline, kernel, mixed_morale
-from sim.model.phases.common import retreat_destination, stance_row
+from sim.model.formulas_campaign import travel_share
+from sim.model.phases.common import (
+    BLOCK,
+    CAPTURED,
+    add_loss,
+    retreat_destination,
+    stance_row,
+)
 
 
 @kernel
-def movement(state, step, geo, k, threat, attacking, ground):  # pragma: no cover
+def movement(state, step, sampled, geo, k, threat, attacking, ground):  # pragma: no cover
     """Phase 4: every actor not attacking this step sends redeploy_share x (1 - rear_keep)
     of its forces in unthreatened regions, and reserve_share of its reserve while an entry
-    region is friendly ground, to the threatened regions it may reinforce, shared in
-    proportion to threat x (1 + goal weight). Arrivals mix the baseline morale in by
-    headcount (formulas.mixed_morale). Personnel is conserved exactly.
+    region is friendly ground, towards the threatened regions it may reinforce, shared in
+    proportion to threat x (1 + goal weight). What is sent arrives at
+    formulas_campaign.travel_share of the road distance per step (the rest stays for now):
+    reinforcements take days. Arrivals mix the baseline morale in by headcount. Personnel is
+    conserved exactly. Replications go in blocks (common.BLOCK).
 
     May reinforce: regions held by the actor, an ally, or a cooperating partner where the
-    actor has a goal. Writes `ground` (R, A, G): regions held by the actor or a friend.
+    actor has a goal, and not restricted to it. Writes `ground` (R, A, G): regions held by
+    the actor or a friend.
     """
     R, A, G = state.F.shape
-    weight = np.empty(G)
-    for r in range(R):
+    n = min(BLOCK, R)
+    weight = np.empty((n, A, G))
+    work = (np.empty(G, np.int64), np.empty(G))  # fronts, arrivals
+    for start in range(0, R, BLOCK):
+        stop = min(start + BLOCK, R)
+        _front_weights(state, step, geo, threat, ground, (start, stop), weight)
+        _redeploy(state, step, sampled, geo, k, (threat, attacking), (start, stop), weight,
+                  work)
+
+
+@kernel
+def _front_weights(state, step, geo, threat, ground, block, weight):  # pragma: no cover
+    """weight[i, a]: actor a's front weights (threat x (1 + goal) where it may reinforce),
+    normalised to sum 1 (all 0: no front), for replication start + i; fills ground."""
+    start, stop = block
+    A, G = state.F.shape[1], state.F.shape[2]
+    for r in range(start, stop):
+        row = stance_row(step.stances, r)
         for a in range(A):
-            total_weight, can_enter = _front_weights(state, step, geo, threat, ground, r, a,
-                                                     weight)
-            if attacking[r, a] or not total_weight > 0.0:
-                continue
-            _redeploy(state, k, threat, r, a, weight, total_weight, can_enter)
+            w = weight[r - start, a]
+            total = 0.0
+            for g in range(G):
+                holder = state.control[r, g]
+                own_side = False
+                reinforce = False
+                if holder >= 0:
+                    rel = step.stances[row, a, holder]
+                    own_side = friendly(rel)
+                    reinforce = own_side and (holder == a or rel == ALLIANCE
+                                              or geo.goals[a, g] > 0)
+                ground[r, a, g] = own_side
+                t = threat[r, a, g]
+                w[g] = (t * (1.0 + geo.goals[a, g])
+                        if (t > 0.0 and reinforce and not state.restricted[r, a, g]) else 0.0)
+                total += w[g]
+            for g in range(G):
+                w[g] = w[g] / total if total > 0.0 else 0.0
 
 
-@inline
-def _front_weights(state, step, geo, threat, ground, r, a, weight):  # pragma: no cover
-    """Actor a's front weights (threat x (1 + goal) where it may reinforce), their total,
-    and whether one of its entry regions is friendly ground; fills ground[r, a]."""
-    row = stance_row(step.stances, r)
-    can_enter = False
-    total = 0.0
-    for g in range(state.F.shape[2]):
-        holder = state.control[r, g]
-        own_side = False
-        reinforce = False
-        if holder >= 0:
-            rel = step.stances[row, a, holder]
-            own_side = friendly(rel)
-            reinforce = own_side and (holder == a or rel == ALLIANCE or geo.goals[a, g] > 0)
-        ground[r, a, g] = own_side
-        if own_side and geo.entry[a, g]:
-            can_enter = True
-        t = threat[r, a, g]
-        w = t * (1.0 + geo.goals[a, g]) if (t > 0.0 and reinforce) else 0.0
-        weight[g] = w
-        total += w
-    return total, can_enter
-
-
-@inline
-def _redeploy(state, k, threat, r, a, weight, total_weight, can_enter):  # pragma: no cover
-    """Move actor a's rear forces and entering reserve to its front (see movement)."""
-    G = state.F.shape[2]
-    pool = 0.0
+@kernel
+def _redeploy(state, step, sampled, geo, k, phase3, block, weight,
+              work):  # pragma: no cover
+    """Move each non-attacking actor's rear forces and entering reserve towards its front
+    (see movement); weight[i, a, f] is front f's share of what actor a sends."""
+    threat, attacking = phase3
+    start, stop = block
+    fronts, arriving = work
+    A, G = state.F.shape[1], state.F.shape[2]
+    days = k.loss_days
     out_share = k.redeploy_share_step * (1 - k.rear_keep)
-    from_reserve = state.reserve[r, a] * k.reserve_share_step if can_enter else 0.0
-    for g in range(G):
-        if threat[r, a, g] <= 0.0 and state.F[r, a, g] > 0.0:
-            pool += state.F[r, a, g] * out_share
-    pool += from_reserve
-    for g in range(G):
-        f = state.F[r, a, g]
-        leaving = f * out_share if (threat[r, a, g] <= 0.0 and f > 0.0) else 0.0
-        new = f - leaving + pool * (weight[g] / total_weight)
-        incoming = new - f
-        if incoming > 0.0:
-            state.morale[r, a, g] = mixed_morale(state.morale[r, a, g], f,
-                                                 state.morale0[r, a] * incoming, incoming)
-        state.F[r, a, g] = new
-    state.reserve[r, a] -= from_reserve
+    for r in range(start, stop):
+        for a in range(A):
+            share = weight[r - start, a]
+            n_fronts = 0
+            for g in range(G):
+                if share[g] > 0.0:
+                    fronts[n_fronts] = g
+                    n_fronts += 1
+                    arriving[g] = 0.0
+            if attacking[r, a] or n_fronts == 0:
+                continue
+            speed = sampled.speed[r, a]
+            for g in range(G):
+                f = state.F[r, a, g]
+                if not (threat[r, a, g] <= 0.0 and f > 0.0):
+                    continue
+                sent = 0.0
+                for i in range(n_fronts):
+                    d = fronts[i]
+                    move = f * out_share * share[d] * travel_share(speed, geo.travel[g, d],
+                                                                   days)
+                    arriving[d] += move
+                    sent += move
+                state.F[r, a, g] = f - sent
+            from_reserve = state.reserve[r, a] * k.reserve_share_step
+            gate = _nearest_entry(state.control, step.stances, geo.entry, r, a)
+            if from_reserve > 0.0 and gate >= 0:
+                sent = 0.0
+                for i in range(n_fronts):
+                    d = fronts[i]
+                    move = from_reserve * share[d] * travel_share(speed, geo.travel[gate, d],
+                                                                  days)
+                    arriving[d] += move
+                    sent += move
+                state.reserve[r, a] -= sent
+            for i in range(n_fronts):
+                d = fronts[i]
+                incoming = arriving[d]
+                if incoming > 0.0:
+                    f = state.F[r, a, d]
+                    state.morale[r, a, d] = mixed_morale(
+                        state.morale[r, a, d], f, state.morale0[r, a] * incoming, incoming)
+                    state.F[r, a, d] = f + incoming
+
+
+@inline
+def _nearest_entry(control, stances, entry, r, a):  # pragma: no cover
+    """An entry region of actor a held by a or a friend (the first such), or -1: where its
+    reserve comes in. (Arrays, not containers: it runs per replication and actor.)"""
+    row = stance_row(stances, r)
+    for g in range(control.shape[1]):
+        holder = control[r, g]
+        if entry[a, g] and holder >= 0 and friendly(stances[row, a, holder]):
+            return g
+    return -1
 
 
 @kernel
@@ -100,8 +159,8 @@ def retreat(state, stances, adj, b, rows, regions):  # pragma: no cover
         if d >= 0:
             arriving[r, d] += moving[i]
             morale_mass[r, d] += moving[i] * state.morale[r, b, regions[i]]
-        else:
-            state.losses[r, b] += moving[i]
+        else:  # nowhere to go: dispersed or captured
+            add_loss(state.losses, state.loss_kinds, r, b, moving[i], CAPTURED, 0.0)
     for i in range(n):
         r, d = rows[i], dest[i]
         if d >= 0 and arriving[r, d] > 0.0:
