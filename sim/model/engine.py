@@ -23,14 +23,14 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.actor import ActorAgent
-from sim.model import events, narrative, phases
+from sim.model import events, fall_back, narrative, phases
 from sim.model.combat_constants import CombatConstants, load_constants
 from sim.model.compile import Compiled, compile_scenario
 from sim.model.constants import DEFAULT, ModelConstants, kernel_constants
-from sim.model.formulas import HOLD, ROUT_COMPOSURE, WAR
+from sim.model.formulas import HOLD, WAR
 from sim.model.outcomes import snapshot_days, territory
 from sim.model.sampling import Purpose, rep_keys, sample_facts, uniforms
-from sim.model.state import LOSS_KINDS, State, initial_state, repeat_state
+from sim.model.state import State, initial_state, repeat_state
 from sim.model.vectorised import (
     brittleness,
     held_by_friend,
@@ -295,23 +295,8 @@ class GeoModel(mesa.Model):
         return out
 
     def withdraw_exhausted(self, step: phases.StepInputs) -> None:
-        """Phase 4, end: an actor whose losses passed its casualty tolerance gives up ground
-        it took: its forces in threatened regions it did not hold on day 0 fall back (as in a
-        retreat, without desertion)."""
-        s = self.state
-        lost = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses),
-                         where=s.strength0 > 0)
-        exhausted = lost >= self.params["cas_tol"]
-        if not exhausted.any() or self._threat is None:
-            return
-        taken = self.compiled.control0[None, :] != np.arange(self.compiled.A)[:, None]
-        cells = exhausted[:, :, None] & taken[None] & (s.F > 0) & (self._threat > 0)
-        rr, aa, gg = np.nonzero(cells)
-        for b in np.unique(aa):
-            sel = aa == b
-            phases.retreat(self.state_arrays(), step.stances, self.compiled.adj, int(b),
-                           np.ascontiguousarray(rr[sel], np.int64),
-                           np.ascontiguousarray(gg[sel], np.int64))
+        """Phase 4, end: exhausted actors give up ground they took (fall_back)."""
+        fall_back.withdraw_exhausted(self, step, self._threat)
 
     # Phase 5 ---------------------------------------------------------------------------
 
@@ -365,31 +350,12 @@ class GeoModel(mesa.Model):
     # Phase 6 ---------------------------------------------------------------------------
 
     def morale_and_rout(self, step: phases.StepInputs) -> None:
-        """Morale moves (phases.morale_phase); broken forces lose rout_desertion of their
-        number and the rest retreat with ROUT_COMPOSURE x their baseline morale."""
-        s = self.state
+        """Morale moves (phases.morale_phase); broken forces rout (fall_back.rout)."""
         broken = self._buffers.broken
         n = phases.morale_phase(self.state_arrays(), step, self.sampled(), self.geometry,
                                 self.kconst, broken)
-        if n == 0:
-            return
-        rr, aa, gg = np.unravel_index(broken[:n], s.F.shape)
-        routed = s.F[rr, aa, gg].copy()
-        deserters = routed * self.kconst.rout_desertion
-        s.F[rr, aa, gg] -= deserters
-        np.add.at(s.losses, (rr, aa), deserters)
-        np.add.at(s.loss_kinds, (rr, aa, LOSS_KINDS.index("deserted")), deserters)
-        if self.log:
-            self.log.rout(aa, gg, deserters)
-        phases.spread_panic(self.state_arrays(), self.sampled(), self.kconst,
-                            np.ascontiguousarray(rr, np.int64),
-                            np.ascontiguousarray(aa, np.int64), routed)
-        s.morale[rr, aa, gg] = s.morale0[rr, aa] * ROUT_COMPOSURE
-        for b in np.unique(aa):
-            sel = aa == b
-            phases.retreat(self.state_arrays(), step.stances, self.compiled.adj, int(b),
-                           np.ascontiguousarray(rr[sel], np.int64),
-                           np.ascontiguousarray(gg[sel], np.int64))
+        if n > 0:
+            fall_back.rout(self, step, broken[:n])
 
     # Phase 7 ---------------------------------------------------------------------------
 
