@@ -26,4 +26,4 @@ def _source_digest(folder: Path) -> str:
 
 _HERE = Path(__file__).resolve().parent
 _ROOT = Path(os.environ.get("NUMBA_CACHE_DIR") or _HERE.parents[1] / ".numba-cache")
-numba.config.CACHE_DIR = str(_ROOT / _source_digest(_HERE))
+numba.config.CACHE_DIR = str(_ROOT / _source_digest(_HERE))  # type: ignore[attr-defined]

@@ -53,7 +53,8 @@ def rout(model: GeoModel, step: phases.StepInputs, broken: np.ndarray) -> None:
     deserters = routed * model.kconst.rout_desertion
     s.F[rows, actors, regions] -= deserters
     np.add.at(s.losses, (rows, actors), deserters)
-    np.add.at(s.loss_kinds, (rows, actors, LOSS_KINDS.index("deserted")), deserters)
+    kind = np.full_like(rows, LOSS_KINDS.index("deserted"))
+    np.add.at(s.loss_kinds, (rows, actors, kind), deserters)
     if model.log:
         model.log.rout(actors, regions, deserters)
     phases.spread_panic(model.state_arrays(), model.sampled(), model.kconst,
