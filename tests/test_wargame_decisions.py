@@ -11,6 +11,7 @@ import pytest
 
 from sim.errors import OrdersError
 from sim.model.compile import STANCE_CODES, WAR
+from sim.model.vectorised import friendly_relation
 from sim.scenario.loader import load
 from sim.scenario.schema import Stance
 from sim.wargame import aid, save
@@ -250,7 +251,7 @@ def limit_cases(game: Game, team: str) -> list[tuple[str, str, float, int]]:
     """(row, order, the limit shown, its decimals) for every 'N up to X' that 'can' shows."""
     m, a = game.model, game.index[team]
     friend = next((m.compiled.actor_ids[b] for b in range(m.compiled.A) if b != a
-                   and int(m.state.stance[0, a, b]) in aid.FRIENDLY), None)
+                   and friendly_relation(m.state.stance[0, a, b])), None)
     cases = []
     for row in possible(game, team):
         limit = str(row["limit"])
