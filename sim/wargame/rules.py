@@ -153,12 +153,14 @@ def attack_problem(m: GameModel, a: int, g: int) -> str | None:
     men = float(opts.att_personnel[0, a, g])
     if men < k.min_attack_personnel:
         return (f"too weak to attack {name}: you could commit only {fmt(men)} (60% of your "
-                f"forces in and next to it; at least {fmt(k.min_attack_personnel)} needed)")
+                f"forces in and next to it that reach it this turn by road; at least "
+                f"{fmt(k.min_attack_personnel)} needed)")
     ratio = opts.att_power[0, a, g] / max(opts.enemy_power[0, a, g], 1e-9)
+    needed = k.min_power_ratio * (1 - k.initiative * float(m.params["aggression"][0, a]))
     return (f"too weak to attack {name}: the {fmt(men)} you could commit (60% of your forces "
-            f"in and next to it) have {ratio:.2f}x the defenders' combat power, "
-            f"{k.min_power_ratio:.2f}x is needed; move or commit more forces next to it, or "
-            "strike it from the air first")
+            f"in and next to it that reach it this turn) have {ratio:.2f}x the defenders' "
+            f"combat power, about {needed:.2f}x is needed (more against a determined "
+            "defender); move or commit more forces next to it, or strike it from the air first")
 
 
 def _attack(m: GameModel, a: int, o: Attack, plan: Plan) -> None:

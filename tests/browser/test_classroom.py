@@ -29,7 +29,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 TEAMS = ("isis", "iraq", "kurds")
 ORDERS = {  # turn -> team -> typed lines
-    1: {"isis": ["attack haditha", "reserve mosul 500"],
+    1: {"isis": ["attack ramadi", "reserve mosul 500"],
         "iraq": ["reserve samarra 3000", "support kurds money 20"],
         "kurds": ["reserve kirkuk 5000", "ceasefire isis"]},
     2: {"isis": ["reserve mosul 300"], "iraq": ["reserve baqubah 2000"],
@@ -178,7 +178,7 @@ def turn_one(room: Class) -> None:
     room.wait_turn(2)
     check_fog(room, 1)
     isis_report = room.pages["isis"].inner_text("#report")
-    assert "reserve mosul 500" not in isis_report and "attack haditha" in isis_report
+    assert "reserve mosul 500" not in isis_report and "attack ramadi" in isis_report
     for team in TEAMS:
         assert "Gulf donors" not in room.pages[team].inner_text("body")
 
@@ -267,6 +267,6 @@ def test_a_class_of_three_teams_plays_three_turns_in_the_browser(browser, tmp_pa
         stop(proc)
     data = json.loads(save.read_text())
     assert data["turns_played"] == 3 and data["orders"][0]["isis"] == [
-        {"attack": {"region": "haditha"}}]  # the vetoed order is not in the save
+        {"attack": {"region": "ramadi"}}]  # the vetoed order is not in the save
     assert data["injects"][0][0]["note"] == "Gulf donors"
     assert re.fullmatch(r"[0-9a-f]{64}", data["signature"])
