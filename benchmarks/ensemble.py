@@ -35,7 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim import ensemble  # noqa: E402
+from sim.experiments import ensemble  # noqa: E402
+from sim.experiments.batches import _one_blas_thread  # noqa: E402
 from sim.scenario.loader import load  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
 
@@ -140,7 +141,7 @@ def _one_at_a_time(scenario: Scenario, days: int, n: int = 20) -> float:
     from sim.model.engine import simulate
 
     t0 = time.perf_counter()
-    with ensemble._one_blas_thread():  # the same footing as the batched runs
+    with _one_blas_thread():  # the same footing as the batched runs
         for k in range(n):
             simulate(scenario, np.array([k]), 1, days=days)
     return n / (time.perf_counter() - t0)
@@ -211,7 +212,7 @@ def profile(path: Path, days: int, reps: int = 1000, top: int = 25) -> None:
     simulate(sc, np.arange(10), 1, days=days)  # warm imports
     prof = cProfile.Profile()
     t0 = time.perf_counter()
-    with ensemble._one_blas_thread():  # as a batch runs in an ensemble
+    with _one_blas_thread():  # as a batch runs in an ensemble
         prof.enable()
         simulate(sc, np.arange(reps), 1, days=days)
         prof.disable()

@@ -187,7 +187,8 @@ class GeoModel(mesa.Model):
         loss_today = self._buffers.loss_today
         loss_today.fill(0.0)
         return phases.StepInputs(self.stances(), s.readiness * s.quality, self.air_pool(),
-                                 self.intelligence(), loss_today, float(s.day))
+                                 self.intelligence(), loss_today,
+                                 float(s.day + self.step_days))
 
     def air_pool(self) -> np.ndarray:
         """(R, A) sorties this step: own capacity plus supported sorties."""
@@ -342,7 +343,7 @@ class GeoModel(mesa.Model):
         regions = np.ascontiguousarray(regions, np.int64)
         old = self.state.control[rows, regions].copy()
         phases.hand_over(self.state_arrays(), self.sampled(), self.kconst, rows, regions,
-                         holder, float(self.state.day))
+                         holder, float(self.state.day + self.step_days))
         if self.log:
             change = old != holder
             self.log.control(rows[change], regions[change], old[change], holder)

@@ -45,7 +45,7 @@ class StepInputs(NamedTuple):
     air: np.ndarray  # (R, A) sorties/day: own capacity + support
     intel: np.ndarray  # (R, A) intelligence incl. support, at most 1
     loss_today: np.ndarray  # (R, A, G) personnel lost this step (strikes, battles)
-    day: float  # the day the step starts on
+    day: float  # the day the step ends on: a change of hands in it is seen on that day
 
 
 class Sampled(NamedTuple):
