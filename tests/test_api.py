@@ -78,3 +78,22 @@ def test_control_series_holds_actor_ids_and_plots_are_the_reports(tmp_path):
     assert fig.to_plotly_json()["data"][0]["x"] is not None
     assert 'data-chart="outcomes"' in page and "control-map" in ens.plot.names()
     assert ens.plot.control_map().layout.geo.projection.type == "mercator"
+
+
+def test_run_ensemble_uses_every_core_by_default(monkeypatch, tmp_path):
+    from sim.experiments import ensemble
+
+    seen = {}
+
+    def backend(name, workers, scheduler=None):
+        seen.update(name=name, workers=workers)
+        return object()
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 7)
+    monkeypatch.setattr(ensemble, "make_backend", backend)
+    monkeypatch.setattr(ensemble, "run", lambda *a, **k: None)
+    monkeypatch.setattr(api.Ensemble, "open", classmethod(lambda cls, folder: folder))
+    assert api.run_ensemble(REFERENCE, runs=2, out=tmp_path / "o") == tmp_path / "o"
+    assert seen == {"name": "local", "workers": 7}  # os.cpu_count(), not one
+    api.run_ensemble(REFERENCE, runs=2, out=tmp_path / "o", workers=3)
+    assert seen["workers"] == 3

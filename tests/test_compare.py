@@ -145,4 +145,10 @@ def test_cli_end_to_end_on_the_reference_scenario(capsys, tmp_path):
     assert f"report: {out / 'report.html'}" in text
     html = (out / "report.html").read_text()
     assert "Variants against baseline" in html and "isis-strength-high" in html
+    # What each variant is: its title and the values it changes; fans over time per variant.
+    variants = html.split('<section id="variants">')[1].split("</section>")[0]
+    assert "ISIS at the CIA&#x27;s September estimate" in variants
+    assert "actors.isis.forces.reserve = " in variants and "the scenario as written" in variants
+    over_time = html.split('<section id="over-time">')[1].split("</section>")[0]
+    assert 'data-chart="fan-isis"' in over_time and "strength by variant" in over_time
     assert (out / "baseline" / "manifest.json").is_file()

@@ -280,3 +280,31 @@ def test_report_shares_near_the_edges_and_long_tables(tmp_path):
                        r'<div class="table-wrap"><table id="(t\d+)"', page)
     assert found and all(int(n) > 12 and box == table for n, _, box, table in found)
     assert "input.filter" in page  # the filter script
+
+
+def test_comparison_report_shows_titles_changes_and_fans(tmp_path):
+    scenario_file = rf.write_scenario(tmp_path)
+    folders = {"baseline": rf.write_results(tmp_path / "b", scenario_file),
+               "no-air": rf.write_results(tmp_path / "v", scenario_file, variant="no-air")}
+    base = rf.summary_table()
+    diffs = pd.DataFrame({"outcome": ["alpha_falls"], "variant": ["no-air"], "a": [0.3],
+                          "b": [0.5], "diff": [0.2], "lo": [0.1], "hi": [0.3]})
+    manifests = {"baseline": {"variant": None}, "no-air": {"variant": "no-air"}}
+    from sim.analysis.page import collecting_figures
+
+    with collecting_figures() as figs:
+        out = report.write_comparison_report(tmp_path / "cmp.html",
+                                             {"baseline": base, "no-air": base}, diffs, "C",
+                                             manifests=manifests, folders=folders)
+    text = out.read_text(encoding="utf-8")
+    variants = text.split('<section id="variants">')[1].split("</section>")[0]
+    assert "No air support" in variants and "Green flies no strikes." in variants
+    assert "relations.blue-green.support.air.amount = 0" in variants
+    assert "the scenario as written" in variants
+    over_time = text.split('<section id="over-time">')[1].split("</section>")[0]
+    fans = [n for n in figs if n.startswith("fan-")]
+    assert fans and all(f'data-chart="{n}"' in over_time for n in fans)
+    for n in fans:  # per variant a 50% band and a median line, over the recorded days
+        medians = [t for t in figs[n].data if t.mode == "lines"]
+        assert [t.name for t in medians] == ["baseline", "no-air"]
+        assert list(medians[0].x) == list(range(0, 31, 5))

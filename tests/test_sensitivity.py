@@ -210,3 +210,69 @@ def test_discover_peels_only_over_the_screened_facts():
     assert all(f in {facts[1].id, facts[2].id} for f, _, _ in screened[0].limits)
     full = sens.discover(runs, facts, spec)
     assert [f for f, _, _ in full[0].limits] == [facts[0].id] and full[0].density > 0.95
+
+
+def _tornado(rows):
+    return pd.DataFrame(rows, columns=["outcome", "fact", "swing", "swing_lo", "swing_hi"])
+
+
+def _indices(rows):
+    return pd.DataFrame(rows, columns=["outcome", "fact", "index", "index_conf", "signed",
+                                       "s1", "method"])
+
+
+def test_noise_warning_only_for_outcomes_whose_every_estimate_is_noise():
+    from sim.experiments.sensitivity_stats import noise_warnings
+
+    tornado = _tornado([("noisy", "a", -0.05, -0.155, 0.055), ("noisy", "b", 0.01, -0.1, 0.12),
+                        ("clear", "a", 0.3, 0.2, 0.4), ("clear", "b", 0.0, -0.1, 0.1)])
+    indices = _indices([("noisy", "a", 0.04, 0.044, 0.04, np.nan, "|Spearman rho|"),
+                        ("clear", "a", 0.5, 0.05, 0.5, np.nan, "|Spearman rho|")])
+    w = noise_warnings(tornado, indices, ["noisy", "clear"])
+    assert list(w) == ["noisy"]
+    assert w["noisy"].startswith("warning: noisy: every estimate is indistinguishable")
+    assert "a, is -0.05 with 95% interval [-0.155, +0.055]" in w["noisy"]
+    assert "more --runs" in w["noisy"] and len(w["noisy"].splitlines()) == 1
+    # A global index whose interval excludes 0 is a real estimate: no warning.
+    real = _indices([("noisy", "a", 0.3, 0.1, 0.3, np.nan, "|Spearman rho|")])
+    assert noise_warnings(tornado, real, ["noisy"]) == {}
+
+
+def test_one_ranking_rank_column_follows_the_row_order():
+    from types import SimpleNamespace
+
+    from sim.commands.sensitivity import _rows, ranking_table
+
+    # b has the largest swing but it is noise; a and c are real: c, a (by size), then b.
+    tornado = _tornado([("o", "a", 0.1, 0.05, 0.15), ("o", "b", -0.3, -0.7, 0.1),
+                        ("o", "c", 0.2, 0.1, 0.3)]).assign(
+        low_value=0.0, high_value=1.0, out_low=0.2, out_high=0.4)
+    indices = _indices([("o", f, i, 0.01, i, np.nan, "|Spearman rho|")
+                        for f, i in (("a", 0.5), ("b", 0.1), ("c", 0.2))])
+    res = SimpleNamespace(tornado=tornado, indices=indices, method="spearman",
+                          outcomes={"o": {"binary": True, "label": "O"}})
+    rows = _rows(res, "o")
+    assert [r["fact"] for r in rows] == ["c", "a", "b"]
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    table = ranking_table(res, "o")
+    cells = {c.header: list(c._cells) for c in table.columns}
+    assert cells["fact"] == ["c", "a", "b"] and cells["rank"] == ["1", "2", "3"]
+    # Without the sweep the global index alone ranks (a, c, b), still one order.
+    res.tornado = tornado.iloc[:0]
+    assert [(r["fact"], r["rank"]) for r in _rows(res, "o")] == [("a", 1), ("c", 2), ("b", 3)]
+
+
+def test_prim_needs_thirty_cases_on_each_side():
+    from sim.experiments.discovery import MIN_CASES
+
+    assert MIN_CASES == 30
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame(rng.uniform(size=(600, 2)), columns=["a", "b"])
+    order = np.argsort(-x["a"].to_numpy())  # the runs with the largest a are the cases
+    for cases, found in ((MIN_CASES - 1, False), (MIN_CASES, True)):
+        y = np.zeros(600, bool)
+        y[order[:cases]] = True
+        box = sens.prim_box(x, y, "rare")
+        assert (box is not None) == found, cases
+        # The rule counts the rarer side: 29 runs where it does not happen are as few.
+        assert (sens.prim_box(x, ~y, "common") is not None) == found, cases

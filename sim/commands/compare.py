@@ -95,8 +95,11 @@ def write_report(result: Any) -> Path:
         "they are much tighter than the arms' own intervals.",
         f"Reference arm: {result.reference}. Differences are arm minus reference.",
     ]
+    # Each arm's own results folder: its stored scenario gives the variant's title and
+    # changes, its aggregates the fans over time.
+    folders = {arm.name: result.folder / arm.name for arm in result.arms}
     return write_comparison_report(result.folder / "report.html", result.summaries,
-                                   result.diffs, title, result.manifests, notes)
+                                   result.diffs, title, result.manifests, notes, folders)
 
 
 def _value(row: Any) -> str:

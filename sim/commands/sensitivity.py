@@ -91,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"  {box.text()}", highlight=False)
     skipped = [o for o in res.outcomes if o not in {b.outcome for b in res.boxes}]
     if skipped:
-        out.print(f"  no box (outcome never or always happens): {', '.join(skipped)}")
+        from sim.experiments.discovery import MIN_CASES
+
+        out.print(f"  no box (fewer than {MIN_CASES} runs where it happens, or where it does "
+                  f"not: a box would fit noise): {', '.join(skipped)}")
     save_tables(res)
     print(f"sensitivity: {res.folder}")
     print(f"report: {write_report(res, args.file)}")
