@@ -8,23 +8,19 @@ the combat constants must not move these tests.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model import formulas_campaign as fc
-from sim.model.combat_constants import CombatConstants
 from sim.model.constants import ModelConstants, kernel_constants
+from tests.test_formulas import COMBAT as BATTLE
 
-COMBAT = CombatConstants(
-    win_intercept=0.1, ratio_slope=0.5, posture_effect=(0.0, -0.2, -0.7),
-    terrain_effect=(-0.3, 0.0, -0.1, -0.05, -0.4, -0.2, -0.15), river_effect=-0.25,
-    air_coef=1.0, surprise_coef=2.0, morale_neutral=0.6, morale_weight=0.5, morale_floor=0.2,
-    att_loss_base=0.04, att_loss_exp=0.5, att_loser_mult=1.5, def_loss_base=0.03,
-    def_loss_exp=0.5, def_loser_mult=2.0, att_loss_sigma=1.0, def_loss_sigma=0.5,
-    loss_noise_corr=0.6, max_daily_loss_share=0.3,
-    advance_intercept=0.5, advance_slope=1.0, advance_posture=(0.0, -0.1, -0.3),
+# The battle constants of tests/test_formulas.py, with round advance constants of our own.
+COMBAT = replace(
+    BATTLE, advance_intercept=0.5, advance_slope=1.0, advance_posture=(0.0, -0.1, -0.3),
     advance_terrain=(-1.0, 0.0, 0.0, -0.5, -0.6, -0.2, -0.3), advance_max_km=20.0)
 MODEL = ModelConstants(
     rout_threshold=0.2, rout_will_slope=0.3, rout_contagion=0.5, supply_floor=0.3,
