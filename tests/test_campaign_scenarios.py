@@ -257,14 +257,24 @@ events:
 """
 
 
+def blue_mid(model):
+    """(actor, region) index of Blue and Mid in the model's arrays."""
+    return (model.compiled.actor_ids.index("blue"), model.compiled.region_ids.index("mid"))
+
+
+def assert_blue_stays_out_of_mid(model, runs):
+    """Mid never falls and no Blue soldier is in it at the end, in any replication."""
+    assert np.isposinf(runs["out:mid_falls"].to_numpy()).all()
+    blue, mid = blue_mid(model)
+    np.testing.assert_array_equal(model.state.F[:, blue, mid], 0.0)
+
+
 def test_a_restrict_effect_keeps_the_actor_out(tmp_path):
     model, runs = run(attack(tmp_path, events=RESTRICT))
     np.testing.assert_array_equal(runs["event:cordon"].to_numpy(), 0.0)
-    assert np.isposinf(runs["out:mid_falls"].to_numpy()).all()
     np.testing.assert_array_equal(runs["out:blue_mid"].to_numpy(), 0.0)
-    blue = model.compiled.actor_ids.index("blue")
-    mid = model.compiled.region_ids.index("mid")
-    np.testing.assert_array_equal(model.state.F[:, blue, mid], 0.0)
+    assert_blue_stays_out_of_mid(model, runs)
+    blue, mid = blue_mid(model)
     assert model.state.restricted[:, blue, mid].all()
 
 
@@ -276,19 +286,10 @@ def test_restricted_regions_of_the_actor_keep_it_out(tmp_path):
         "                         note: A political limit.}}\n", 1)
     sc = load(tmp_path, text.format(horizon=30, stance="war", events="", blue_extra=extra))
     model, runs = run(sc)
-    assert np.isposinf(runs["out:mid_falls"].to_numpy()).all()
-    blue = model.compiled.actor_ids.index("blue")
-    mid = model.compiled.region_ids.index("mid")
-    np.testing.assert_array_equal(model.state.F[:, blue, mid], 0.0)
+    assert_blue_stays_out_of_mid(model, runs)
 
 
-LIFT = """\
-events:
-  cordon:
-    description: Blue may not enter Mid
-    on_day: 0
-    effects:
-      - restrict: {actor: blue, regions: [mid]}
+LIFT = RESTRICT + """\
   lifted:
     description: The cordon is lifted
     on_day: 10

@@ -17,8 +17,8 @@ from hypothesis.extra.numpy import arrays
 
 from sim.model import formulas as f
 from sim.model import phases
-from sim.model.combat_constants import CombatConstants
 from sim.model.constants import ModelConstants, kernel_constants
+from tests.test_formulas import COMBAT
 
 BLUE, RED, GREEN = 0, 1, 2
 A, G = 3, 4
@@ -29,13 +29,6 @@ for _g, _h in ((0, 1), (1, 2), (2, 3)):
     ADJ[_g, _h] = ADJ[_h, _g] = True
 RIVER = np.zeros((G, G), bool)
 RIVER[1, 2] = RIVER[2, 1] = True
-COMBAT = CombatConstants(
-    win_intercept=0.1, ratio_slope=0.5, posture_effect=(0.0, -0.2, -0.7),
-    terrain_effect=(-0.3, 0.0, -0.1, -0.05, -0.4, -0.2, -0.15), river_effect=-0.25,
-    air_coef=1.0, surprise_coef=2.0, morale_neutral=0.6, morale_weight=0.5, morale_floor=0.2,
-    att_loss_base=0.04, att_loss_exp=0.5, att_loser_mult=1.5, def_loss_base=0.03,
-    def_loss_exp=0.5, def_loser_mult=2.0, att_loss_sigma=1.0, def_loss_sigma=0.5,
-    loss_noise_corr=0.6, max_daily_loss_share=0.3)
 MODEL = ModelConstants(
     commit_share=0.6, min_attack_personnel=200.0, min_power_ratio=0.8, hold_utility=0.4,
     opportunity_weight=0.1, loss_aversion=2.0, advance_ratio=1.5, redeploy_rate=0.08,
