@@ -62,3 +62,38 @@ def test_every_case_runs_a_few_days_with_the_current_engine():
         res = simulate(sc, [0, 1], seed=1, days=3)
         assert list(res.runs["status"]) == ["ok", "ok"], path.name
         assert "out:observed" in res.runs
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_the_wargame_plays_every_case_with_two_teams(path, tmp_path, capsys):
+    """The cases are teaching material: two turns of `geosim play` with orders files. Each
+    team first orders an attack on the observed outcome's region; an order the game refuses
+    (too weak, an ally's region, no troops near) stops the game with one message naming the
+    file, and the team then holds instead."""
+    import json
+
+    from sim.cli import main
+
+    sc = load(path).scenario
+    teams = [aid for aid, actor in sc.actors.items() if actor.playable][:2]
+    region = sc.outcomes["observed"].region
+    orders = {(turn, team): f"- attack: {region}\n" for turn in (1, 2) for team in teams}
+    save = tmp_path / "game.json"
+    for _attempt in range(len(orders) + 1):
+        for (turn, team), text in orders.items():
+            file = tmp_path / "orders" / f"turn-{turn}" / f"{team}.yaml"
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(text, encoding="utf-8")
+        code = main(["play", str(path), "--teams", ",".join(teams), "--turn-days", "3",
+                     "--turns", "2", "--seed", "1", "--shadow-runs", "5",
+                     "--orders", str(tmp_path / "orders"), "--save", str(save)])
+        out, err = capsys.readouterr()
+        if code == 0:
+            break
+        assert code == 2 and "was applied" in err, err
+        refused = next(key for key in orders if f"turn-{key[0]}/{key[1]}.yaml" in err)
+        orders[refused] = "- hold\n"
+    assert code == 0, err
+    assert "Turn 2:" in out
+    game = json.loads(save.read_text())
+    assert game["turns_played"] == 2 and len(game["orders"]) == 2
