@@ -38,9 +38,12 @@ def withdraw_exhausted(model: GeoModel, step: phases.StepInputs,
     if not exhausted.any() or threat is None:
         return
     taken = model.compiled.control0[None, :] != np.arange(model.compiled.A)[:, None]
-    cells = exhausted[:, :, None] & taken[None] & (s.F > 0) & (threat > 0)
+    # Only the replications with an exhausted actor (usually few): the same cells in the
+    # same order as over all rows, without (R, A, G) temporaries every step.
+    some = np.flatnonzero(exhausted.any(axis=1))
+    cells = (exhausted[some, :, None] & taken[None] & (s.F[some] > 0) & (threat[some] > 0))
     rows, actors, regions = np.nonzero(cells)
-    retreat_cells(model, step.stances, rows, actors, regions)
+    retreat_cells(model, step.stances, some[rows], actors, regions)
 
 
 def rout(model: GeoModel, step: phases.StepInputs, broken: np.ndarray) -> None:
