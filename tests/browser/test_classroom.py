@@ -77,13 +77,18 @@ class Class:
             page.wait_for_selector("#live:text('live')")
 
     def type_orders(self, team: str, lines: list[str]) -> None:
+        """Type the orders, wait for the checks of exactly these lines (not an earlier
+        check still on the page), submit, and wait for the server's view to say so."""
         page = self.pages[team]
         page.fill("#orders", "\n".join(lines))
-        page.wait_for_function("n => document.querySelectorAll('#checks li').length === n",
-                               arg=len(lines))
+        page.wait_for_function("lines => document.getElementById('checks').dataset.lines"
+                               " === JSON.stringify(lines)", arg=lines)
         refused = page.eval_on_selector_all("#checks li.bad", "ls => ls.map(l => l.textContent)")
         assert refused == [], (team, refused)
         page.click("#submit")
+        page.wait_for_selector("#state:text('orders submitted'), #submit-status .bad")
+        status = page.inner_text("#submit-status")
+        assert "Not submitted" not in status, (team, status)
         page.wait_for_selector("#state:text('orders submitted')")
 
     def wait_turn(self, turn: int) -> None:

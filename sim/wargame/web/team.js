@@ -4,6 +4,9 @@
 const TEAM = decodeURIComponent(location.pathname.split("/")[2] || "");
 const BASE = `/api/team/${encodeURIComponent(TEAM)}`;
 let view = null, dirty = false, shownTurn = null, checkTimer = null;
+// Checks answer out of order on a slow link: only the latest one asked is shown. A check
+// that could not reach the server is asked again when the server is back (next view).
+let checkSeq = 0, checkFailed = false;
 
 function situation(v) {
   const h = v.header;
@@ -62,7 +65,7 @@ function render(v) {
   fill("vetoes", ...v.vetoes.map((x) => el("div", { class: "veto" }, `Umpire: ${x.order}: ${x.note}`)));
   if (newTurn) { dirty = false; shownTurn = null; }
   const area = document.getElementById("orders");
-  if (!dirty) { area.value = v.orders.join("\n"); scheduleCheck(); }
+  if (!dirty) { area.value = v.orders.join("\n"); scheduleCheck(); } else if (checkFailed) scheduleCheck();
   document.getElementById("submit").disabled = v.over;
   document.getElementById("withdraw").disabled = v.over || !v.submitted;
   fill("submit-status", v.submitted ? el("span", { class: "ok" }, `Submitted: ${v.orders.length} orders`) : "");
@@ -73,11 +76,17 @@ function scheduleCheck() { clearTimeout(checkTimer); checkTimer = setTimeout(che
 
 async function check() {
   const lines = document.getElementById("orders").value.split("\n");
+  const seq = ++checkSeq;
+  let items;
   try {
     const { checks } = await api(`${BASE}/check`, "POST", { lines }, true);
-    fill("checks", ...checks.filter((c) => c.ok !== null).map((c) => el("li", { class: c.ok ? "ok" : "bad" },
-      c.ok ? `✓ ${c.order}` : `✗ ${c.line}: ${c.error}`)));
-  } catch (error) { fill("checks", el("li", { class: "bad" }, error.message)); }
+    checkFailed = false;
+    items = checks.filter((c) => c.ok !== null).map((c) => el("li", { class: c.ok ? "ok" : "bad" },
+      c.ok ? `✓ ${c.order}` : `✗ ${c.line}: ${c.error}`));
+  } catch (error) { checkFailed = true; items = [el("li", { class: "bad" }, error.message)]; }
+  if (seq !== checkSeq) return;  // a later check was asked meanwhile
+  // data-lines says which text these checks are of (a test waits on it).
+  fill("checks", ...items).dataset.lines = JSON.stringify(lines);
 }
 
 async function submit() {
