@@ -89,7 +89,9 @@ class Class:
         page.wait_for_selector("#state:text('orders submitted'), #submit-status .bad")
         status = page.inner_text("#submit-status")
         assert "Not submitted" not in status, (team, status)
-        page.wait_for_selector("#state:text('orders submitted')")
+        # The last team's orders resolve the turn, so its view may already show the next
+        # turn (or "over"): the server's answer to the POST is what says "accepted".
+        page.wait_for_selector("#submit-status .ok")
 
     def wait_turn(self, turn: int) -> None:
         for who, page in self.pages.items():
