@@ -78,20 +78,24 @@ class Class:
 
     def type_orders(self, team: str, lines: list[str]) -> None:
         """Type the orders, wait for the checks of exactly these lines (not an earlier
-        check still on the page), submit, and wait for the server's view to say so."""
+        check still on the page), submit, and wait for the server's view to say so (or to
+        move on to the next turn)."""
         page = self.pages[team]
         page.fill("#orders", "\n".join(lines))
         page.wait_for_function("lines => document.getElementById('checks').dataset.lines"
                                " === JSON.stringify(lines)", arg=lines)
         refused = page.eval_on_selector_all("#checks li.bad", "ls => ls.map(l => l.textContent)")
         assert refused == [], (team, refused)
+        turn = page.eval_on_selector("#turn", "node => node.textContent")
         page.click("#submit")
-        page.wait_for_selector("#state:text('orders submitted'), #submit-status .bad")
+        # The last team's orders resolve the turn, so its page may go straight to the next
+        # turn (or "over") without ever showing "orders submitted".
+        page.wait_for_function(
+            """turn => document.querySelector('#submit-status .bad')
+                || document.getElementById('state').textContent === 'orders submitted'
+                || document.getElementById('turn').textContent !== turn""", arg=turn)
         status = page.inner_text("#submit-status")
         assert "Not submitted" not in status, (team, status)
-        # The last team's orders resolve the turn, so its view may already show the next
-        # turn (or "over"): the server's answer to the POST is what says "accepted".
-        page.wait_for_selector("#submit-status .ok")
 
     def wait_turn(self, turn: int) -> None:
         for who, page in self.pages.items():

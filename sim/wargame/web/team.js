@@ -95,8 +95,6 @@ async function submit() {
     await api(`${BASE}/orders`, "POST", { lines }, true);
     dirty = false;
     fill("submit-status", el("span", { class: "ok" }, "Submitted"));
-    // The stream may be reconnecting (its view missed): ask for the view once.
-    api(`${BASE}/view`, "GET", undefined, true).then(render, () => {});
   } catch (error) { fill("submit-status", el("span", { class: "bad" }, `Not submitted: ${error.message}`)); }
 }
 
