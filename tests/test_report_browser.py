@@ -21,6 +21,11 @@ from sim.experiments.results import load_results
 from sim.scenario.loader import load
 from tests import report_fixtures as rf
 
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the browser tests skip themselves (see the fixture)
+    PlaywrightError = Exception  # type: ignore[misc,assignment]
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "scenarios" / "iraq-2014.yaml"
@@ -204,15 +209,33 @@ def _check_slider(opened: Opened, folder: Path, require_change: bool) -> None:
     # Hovering a region shows its name and each actor's share of runs.
     first = next(iter(sc.regions.values()))
     cmap = opened.page.locator("#control .js-plotly-plot")
-    point = cmap.locator(".scattergeo .point").first
-    point.scroll_into_view_if_needed()
-    box = point.bounding_box()
-    assert box is not None  # plotly's drag layer sits on top: move the mouse, not a hover()
-    opened.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     label = cmap.locator(".hoverlayer .hovertext").first
-    label.wait_for(timeout=15_000)
+    _hover_first_point(opened.page, cmap.locator(".scattergeo .point").first, label)
     text = label.text_content() or ""  # SVG text: no inner_text
     assert first.name in text and "no controller:" in text and "%" in text
+
+
+def _hover_first_point(page, point, label, attempts: int = 5) -> None:
+    """Move the mouse onto a map marker until its hover label shows.
+
+    plotly.js may redraw the markers once more after a slider step (the frame's restyle and
+    a relayout), which detaches the element a locator had just resolved: resolve again and
+    retry rather than fail on a redraw. plotly's drag layer sits on top of the markers, so
+    move the mouse there instead of calling hover() on the marker.
+    """
+    error: Exception | None = None
+    for _ in range(attempts):
+        try:
+            point.scroll_into_view_if_needed(timeout=5_000)
+            box = point.bounding_box(timeout=5_000)
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            label.wait_for(timeout=5_000)
+            return
+        except (PlaywrightError, AssertionError) as exc:  # detached by a redraw / no label
+            error = exc
+            page.mouse.move(0, 0)
+    raise AssertionError(f"no hover label on the map after {attempts} tries: {error}")
 
 
 def test_real_pipeline_report_renders(browser, tmp_path):
