@@ -35,15 +35,25 @@ from sim.scenario.schema import OutcomeKind
 GRID: dict[str, list[float]] = {
     "engaged_urban": [0.05, 0.1, 0.15, 0.25, 0.4],
     "engaged_fortified": [0.3, 0.45, 0.6, 0.8],
-    "cutoff_shock": [0.0, 0.005, 0.01, 0.02, 0.04],
+    "cutoff_shock": [0.0, 0.005, 0.01, 0.02, 0.03, 0.04],
     "rout_contagion": [0.0, 0.25, 0.5, 1.0],
     "rout_will_slope": [0.0, 0.15, 0.3, 0.5],
     "initiative": [0.0, 0.25, 0.5, 0.75],
     "day_result_share": [0.1, 0.25, 0.5],
     "supply_floor": [0.15, 0.3, 0.5],
+    # The morale rules that decide when a force breaks (assumptions until 2026-12-03): the
+    # shock per share of losses, the drain of being outnumbered, the recovery and the rout
+    # threshold of an average force.
+    "loss_shock": [0.25, 0.5, 0.75, 1.0, 1.5],
+    "isolation_shock": [0.0, 0.005, 0.01, 0.02, 0.03, 0.04],
+    "morale_recovery": [0.01, 0.03, 0.06, 0.1],
+    "rout_threshold": [0.05, 0.075, 0.1, 0.15, 0.2, 0.25],
 }
 TEMPO_WEIGHT = 0.25
 TEMPO_CAP = 3.0
+# A change is kept only if it lowers the loss by more than this: with 60 replications per
+# case the loss moves by about this much from the dice alone, so smaller gains are noise.
+MIN_GAIN = 0.005
 
 
 def with_values(base: ModelConstants, values: dict[str, float]) -> ModelConstants:
@@ -126,7 +136,7 @@ def main() -> int:
                 days = " ".join(f"{r['id'][:6]}:{r['p']:.2f}/{r['day']:.0f}" for r in results)
                 print(f"pass {p + 1} {name}={value}: loss {score:.4f} "
                       f"({time.perf_counter() - t:.0f} s) {days}", flush=True)
-                if score < best - 1e-9:
+                if score < best - MIN_GAIN:
                     best, chosen = score, trial
             print(f"  -> {name} = {chosen[name]} (loss {best:.4f})", flush=True)
     print(f"chosen: {chosen} loss {best:.4f}")

@@ -406,7 +406,7 @@ def test_cut_off_drains_morale():
     w.sampled.brittleness[0, BLUE] = 2.0
     morale_step(w)
     drain = fc.cutoff_drain(0.25, 2.0, K)
-    assert drain == pytest.approx(0.01 * 2.0 * 0.75)
+    assert drain == pytest.approx(K.cutoff_shock_step * 2.0 * 0.75)
     assert s.morale[0, BLUE, 0] == pytest.approx(0.6 - drain)
     assert s.morale[0, BLUE, 1] == pytest.approx(0.6)  # full stocks: no drain
 

@@ -39,8 +39,8 @@ class ModelConstants:
     defeat_shock: float = 0.15  # morale lost by a force that loses a battle
     victory_boost: float = 0.05  # morale gained by the winner
     region_loss_shock: float = 0.08  # actor-wide morale lost per region lost, x its value share
-    isolation_shock: float = 0.01  # daily morale loss per unit of log(enemy/own power) above 1
-    rout_threshold: float = 0.2  # local morale under which a force breaks
+    isolation_shock: float = 0.02  # daily morale loss per unit of log(enemy/own power) above 1
+    rout_threshold: float = 0.1  # local morale under which a force breaks
     rout_desertion: float = 0.5  # share of a routed force that deserts or is captured
     # Control (phase 7)
     fortify_days: int = 14  # days of holding to move hasty -> prepared
@@ -50,8 +50,8 @@ class ModelConstants:
     rout_will_slope: float = 0.0  # rout threshold rises by this per unit of will below 0.5
     rout_contagion: float = 0.0  # actor-wide morale lost per share of its strength that broke
     supply_floor: float = 0.3  # combat-power factor of a force whose stocks are exhausted
-    cutoff_shock: float = 0.01  # daily morale lost when cut off, x brittleness x (1 - supply)
-    initiative: float = 0.25  # an attack is legal from (1 - this x aggression) x min ratio
+    cutoff_shock: float = 0.02  # daily morale lost when cut off, x brittleness x (1 - supply)
+    initiative: float = 0.5  # an attack is legal from (1 - this x aggression) x min ratio
     progress_decay: float = 0.1  # daily share of an engagement's progress lost when it pauses
     wounded_per_killed: float = 3.0  # battle casualties split killed : wounded = 1 : this
     day_result_share: float = 0.1  # a day's result moves an attacker's morale this x a battle
