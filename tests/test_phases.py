@@ -616,10 +616,14 @@ def test_morale_phase_follows_the_formula_with_power_near():
     assert s.morale[0, BLUE, 0] == f.morale_update(0.6, 0.6, 250.0, 1000.0, 0.0, 1200.0, 0.5,
                                                    1.0, 0.0, K)
     assert s.morale[0, BLUE, 0] == pytest.approx(0.6 - 250 / 1250 + 0.005)
-    # region 1 also sees red's 5000 in region 2, weighted by its aggression 0.5: H = 2500
-    assert s.morale[0, BLUE, 1] == f.morale_update(0.6, 0.6, 0.0, 0.0, 2500.0, 1200.0, 0.5,
-                                                   1.0, 0.0, K)
-    assert s.morale[0, BLUE, 1] < 0.605
+    # region 1 is empty once the remnant is gone: its morale is left alone (never read, as
+    # arrivals mix morale by headcount)
+    assert s.morale[0, BLUE, 1] == 0.6
+    # green's 200 in region 1 see red's 5000 in region 2, weighted by its aggression 0.5
+    # (H = 2500), against blue's 1000 and their own 200 (O = 1200), if at war with red
+    h = 2500.0 if w.step.stances[0, GREEN, RED] == f.WAR else 0.0
+    assert s.morale[0, GREEN, 1] == f.morale_update(0.6, 0.6, 0.0, 200.0, h, 1200.0,
+                                                    s.momentum[0, GREEN], 1.0, 0.0, K)
     # red in 2 sees blue's 1000 (x 0.5) against its own 5000: no isolation
     assert s.morale[0, RED, 2] == pytest.approx(0.6)
 

@@ -59,6 +59,8 @@ class _StepBuffers(NamedTuple):
     broken: np.ndarray  # (R A G,) flat indices of routed forces
     new_holder: np.ndarray  # (R, G)
     walk: np.ndarray  # (R, G) bool
+    directed: np.ndarray  # (R, A, G) sorties flown at a region this step
+    disabled: np.ndarray  # (R, A, G) personnel they disabled
 
 
 class GeoModel(mesa.Model):
@@ -116,7 +118,8 @@ class GeoModel(mesa.Model):
         self._buffers = _StepBuffers(phases.decision_arrays(shape, False), np.zeros(shape),
                                      np.empty(shape, bool), np.empty(int(np.prod(shape)),
                                                                      np.int64),
-                                     np.empty(shape[::2], np.int64), np.empty(shape[::2], bool))
+                                     np.empty(shape[::2], np.int64), np.empty(shape[::2], bool),
+                                     np.empty(shape), np.empty(shape))
 
     def _start(self, params: dict[str, np.ndarray]) -> None:
         """Day 0 from the parameter arrays (will to fight derived from the cohesion signals)."""
@@ -308,12 +311,12 @@ class GeoModel(mesa.Model):
         from the enemy power assessed at decision time)."""
         air = step.air
         if self.air_directed.any():
-            directed = np.minimum(self.air_directed, np.maximum(air, 0.0)[:, :, None])
-            disabled = np.zeros_like(directed)
+            directed, disabled = self._buffers.directed, self._buffers.disabled
+            air = np.empty_like(step.air)
+            phases.cap_directed(self.air_directed, step.air, directed, air)
             phases.directed_strikes(self.state_arrays(), step, self.kconst, directed, disabled)
             if self.log:
                 self.log.directed_strikes(directed[0], disabled[0])
-            air = np.maximum(air - directed.sum(axis=2), 0.0)
         if not (air > 0).any():
             return
         phases.air_strikes(self.state_arrays(), step._replace(air=air), self.geometry,

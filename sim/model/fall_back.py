@@ -38,12 +38,13 @@ def withdraw_exhausted(model: GeoModel, step: phases.StepInputs,
     if not exhausted.any() or threat is None:
         return
     taken = model.compiled.control0[None, :] != np.arange(model.compiled.A)[:, None]
-    # Only the replications with an exhausted actor (usually few): the same cells in the
-    # same order as over all rows, without (R, A, G) temporaries every step.
-    some = np.flatnonzero(exhausted.any(axis=1))
-    cells = (exhausted[some, :, None] & taken[None] & (s.F[some] > 0) & (threat[some] > 0))
-    rows, actors, regions = np.nonzero(cells)
-    retreat_cells(model, step.stances, some[rows], actors, regions)
+    # Only the exhausted (replication, actor) pairs: the same cells in the same order (C
+    # order over replication, actor, region) as over all of them, without (R, A, G)
+    # temporaries every step.
+    er, ea = np.nonzero(exhausted)
+    cells = taken[ea] & (s.F[er, ea] > 0) & (threat[er, ea] > 0)
+    i, regions = np.nonzero(cells)
+    retreat_cells(model, step.stances, er[i], ea[i], regions)
 
 
 def rout(model: GeoModel, step: phases.StepInputs, broken: np.ndarray) -> None:

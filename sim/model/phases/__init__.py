@@ -13,7 +13,7 @@ the typed containers of sim/model/phases/arrays.py. Conventions:
   `nb_ptr`, `nb_idx` (arrays.neighbourhoods).
 """
 
-from sim.model.phases.air import air_strikes, directed_strikes
+from sim.model.phases.air import air_strikes, cap_directed, directed_strikes
 from sim.model.phases.arrays import (
     REC_FIELDS,
     BattleRecords,
@@ -49,6 +49,7 @@ __all__ = [
     "choose",
     "control_changes",
     "decision_arrays",
+    "cap_directed",
     "directed_strikes",
     "economy",
     "fortify",

@@ -59,6 +59,23 @@ def _reach_of_ground(F, ground, nb_ptr, nb_idx, r, near):  # pragma: no cover
 
 
 @kernel
+def cap_directed(wanted, air, directed, air_left):  # pragma: no cover
+    """directed[r, a, g] = min(wanted[r, a, g], max(air[r, a], 0)): no region gets more
+    sorties than the actor flies; air_left[r, a] = max(air[r, a] - sum_g directed, 0), the
+    sorties left for general strikes."""
+    R, A, G = wanted.shape
+    for r in range(R):
+        for a in range(A):
+            cap = max(air[r, a], 0.0)
+            total = 0.0
+            for g in range(G):
+                d = min(wanted[r, a, g], cap)
+                directed[r, a, g] = d
+                total += d
+            air_left[r, a] = max(air[r, a] - total, 0.0)
+
+
+@kernel
 def directed_strikes(state, step, k, directed, disabled):  # pragma: no cover
     """Sorties directed at a region (a support commitment with a region, a wargame order):
     directed[r, a, g] sorties of actor a strike its enemies in g, killing

@@ -60,7 +60,11 @@ def _update(state, step, sampled, k, start, stop, near, broken, n_broken):  # pr
             threshold = rout_threshold_of(sampled.will[r, a], state.morale0[r, a], k)
             for g in range(G):
                 f = state.F[r, a, g]
-                if f > 0.0 and sampled.desertion[r, a] > 0.0:
+                if f == 0.0:
+                    # An empty cell's morale is never read: arrivals mix morale by headcount
+                    # (formulas.mixed_morale), so skipping it changes nothing.
+                    continue
+                if sampled.desertion[r, a] > 0.0:
                     gone = desertion(f, sampled.desertion[r, a], days)
                     state.F[r, a, g] = f - gone
                     add_loss(state.losses, state.loss_kinds, r, a, gone, DESERTED, 0.0)
