@@ -1,7 +1,7 @@
 """Fit the campaign constants on the seven fit cases of the validation library.
 
-Usage: python benchmarks/calibrate_campaign.py [RUNS] [SEED] [PASSES]
-       (default 40 replications per case, seed 1, 2 passes)
+Usage: python benchmarks/calibrate_campaign.py [RUNS] [SEED] [PASSES] [TEMPO_WEIGHT]
+       (default 40 replications per case, seed 1, 2 passes, tempo weight 0.25)
 
 The constants of sim.model.constants.ModelConstants listed in GRID (the engagement's pace in
 cities and against fortifications, the drain of being cut off, collapse spreading, the rout
@@ -28,6 +28,7 @@ import numpy as np
 from sim.experiments import history_metrics as hm
 from sim.experiments.history import HOLDOUT, _held, case_files, load_case
 from sim.model.batch import runs_table
+from sim.model.combat_constants import CombatConstants, load_constants
 from sim.model.constants import DEFAULT, ModelConstants
 from sim.model.engine import GeoModel
 from sim.scenario.schema import OutcomeKind
@@ -48,7 +49,11 @@ GRID: dict[str, list[float]] = {
     "isolation_shock": [0.0, 0.005, 0.01, 0.02, 0.03, 0.04],
     "morale_recovery": [0.01, 0.03, 0.06, 0.1],
     "rout_threshold": [0.05, 0.075, 0.1, 0.15, 0.2, 0.25],
+    # The power-ratio slope of the advance rate (a combat constant, an assumption until
+    # 2026-12-03: CDB90's fought battles show none, Dupuy's opposed rates grow with it).
+    "advance_slope": [0.0, 0.25, 0.5, 0.75, 1.0],
 }
+COMBAT_NAMES = {"advance_slope"}  # grid names that live in CombatConstants
 TEMPO_WEIGHT = 0.25
 TEMPO_CAP = 3.0
 # A change is kept only if it lowers the loss by more than this: with 60 replications per
@@ -66,13 +71,20 @@ def with_values(base: ModelConstants, values: dict[str, float]) -> ModelConstant
             terrain[0] = value
         elif name == "engaged_fortified":
             posture[2] = value
-        else:
+        elif name not in COMBAT_NAMES:
             plain[name] = value
     return dataclasses.replace(base, engaged_terrain=tuple(terrain),
                                engaged_posture=tuple(posture), **plain)
 
 
-def run_fit_cases(constants: ModelConstants, runs: int, seed: int) -> list[dict[str, float]]:
+def combat_with(values: dict[str, float]) -> CombatConstants:
+    """The shipped combat constants with the grid's combat names applied."""
+    return dataclasses.replace(load_constants(),
+                               **{k: v for k, v in values.items() if k in COMBAT_NAMES})
+
+
+def run_fit_cases(constants: ModelConstants, runs: int, seed: int,
+                  combat: CombatConstants | None = None) -> list[dict[str, float]]:
     out = []
     for path in case_files():
         case = load_case(path)
@@ -81,7 +93,8 @@ def run_fit_cases(constants: ModelConstants, runs: int, seed: int) -> list[dict[
         outcomes = {k: o for k, o in case.scenario.outcomes.items()
                     if o.kind is not OutcomeKind.fall_day}
         scenario = case.scenario.model_copy(update={"outcomes": outcomes})
-        model = GeoModel(scenario, np.arange(runs), seed, constants=constants)
+        model = GeoModel(scenario, np.arange(runs), seed, constants=constants,
+                         combat_constants=combat)
         control = [model.state.control.copy()]
         while model.state.day < model.horizon:
             model.step()
@@ -108,21 +121,24 @@ def _held_from(control: list[np.ndarray], scenario, case) -> np.ndarray:
     return _held(pd.concat(frames, ignore_index=True), scenario, case)
 
 
-def loss(results: list[dict[str, float]]) -> float:
+def loss(results: list[dict[str, float]], tempo_weight: float = TEMPO_WEIGHT) -> float:
     brier = float(np.mean([(1 - r["p"]) ** 2 for r in results]))
     tempo = [min(abs(np.log2(r["day"] / r["real"])), TEMPO_CAP) if np.isfinite(r["day"])
              else TEMPO_CAP for r in results]
-    return brier + TEMPO_WEIGHT * float(np.mean(tempo))
+    return brier + tempo_weight * float(np.mean(tempo))
 
 
 def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     passes = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    weight = float(sys.argv[4]) if len(sys.argv) > 4 else TEMPO_WEIGHT
     chosen = {"engaged_urban": DEFAULT.engaged_terrain[0],
               "engaged_fortified": DEFAULT.engaged_posture[2]}
     chosen.update({name: getattr(DEFAULT, name) for name in GRID if hasattr(DEFAULT, name)})
-    best = loss(run_fit_cases(with_values(DEFAULT, chosen), runs, seed))
+    chosen.update({name: getattr(load_constants(), name) for name in COMBAT_NAMES})
+    best = loss(run_fit_cases(with_values(DEFAULT, chosen), runs, seed, combat_with(chosen)),
+                weight)
     print(f"start: loss {best:.4f} with {chosen}", flush=True)
     for p in range(passes):
         for name, candidates in GRID.items():
@@ -131,8 +147,9 @@ def main() -> int:
                     continue
                 trial = dict(chosen, **{name: value})
                 t = time.perf_counter()
-                results = run_fit_cases(with_values(DEFAULT, trial), runs, seed)
-                score = loss(results)
+                results = run_fit_cases(with_values(DEFAULT, trial), runs, seed,
+                                        combat_with(trial))
+                score = loss(results, weight)
                 days = " ".join(f"{r['id'][:6]}:{r['p']:.2f}/{r['day']:.0f}" for r in results)
                 print(f"pass {p + 1} {name}={value}: loss {score:.4f} "
                       f"({time.perf_counter() - t:.0f} s) {days}", flush=True)

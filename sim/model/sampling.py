@@ -20,6 +20,7 @@ from enum import IntEnum
 import numpy as np
 from scipy import special
 
+from sim.model.formulas import kernel
 from sim.scenario.schema import Dist, Fact
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -70,9 +71,28 @@ def uniforms_at(keys: np.ndarray, day: int, purpose: Purpose, index: np.ndarray)
         | np.uint64(int(purpose) & 0xFFFF) << np.uint64(16)
     ) ^ (np.asarray(index, dtype=np.uint64) * _GOLD)
     with np.errstate(over="ignore"):
-        z = _mix(keys[:, None] ^ _mix(counter[None, :] * _GOLD + _GOLD))
-    # +0.5 keeps draws off 0 exactly, so inverse CDFs never return -inf.
-    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+        mixed = _mix(counter * _GOLD + _GOLD)
+    out = np.empty((keys.shape[0], mixed.shape[0]))
+    _unit_draws(np.ascontiguousarray(keys, np.uint64), mixed, out)
+    return out
+
+
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+@kernel
+def _unit_draws(keys, mixed, out):  # pragma: no cover
+    """out[r, j] = ((mix(keys[r] ^ mixed[j]) >> 11) + 0.5) 2^-53: the loop form of _mix over
+    every (replication, draw) pair, without (R, n) uint64 temporaries (the hot path draws
+    several of these a step). +0.5 keeps draws off 0 exactly, so inverse CDFs never return
+    -inf."""
+    for r in range(keys.shape[0]):
+        for j in range(mixed.shape[0]):
+            z = keys[r] ^ mixed[j]
+            z = (z ^ (z >> _S30)) * _M1
+            z = (z ^ (z >> _S27)) * _M2
+            z = z ^ (z >> _S31)
+            out[r, j] = (float(z >> _S11) + 0.5) * _TO_UNIT
 
 
 @dataclass(frozen=True)
