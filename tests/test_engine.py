@@ -129,3 +129,22 @@ def test_reference_scenario_replication_alone_equals_in_batch():
     for k in (5, 39):
         alone = simulate(sc, [k], seed=3, days=30)
         assert alone.runs.equals(batch.runs[batch.runs.rep == k].reset_index(drop=True))
+
+
+def test_narrated_won_day_tells_progress_or_weakness(front):
+    """A won day that does not take the region says how far through its depth the attacker
+    is, or, once through, that it is too weak to take it; never "too weak" at mid-depth."""
+    from sim.model.narrative import BattleResult, Narrator
+
+    m = GeoModel(front, [0], seed=3)
+    story = Narrator(m)
+    won = BattleResult(np.array([0.6]), np.array([True]), np.array([1.0]), np.array([1.0]))
+    factors = {"posture": 0, "air": 0.0, "surprise": 0.0, "river": False, "roll": 0.1}
+    m.state.progress[0, 1] = 0.37
+    story.battle(0, 1, won, 100.0, 50.0, np.zeros(m.compiled.A), 2.0, factors, False)
+    assert "gains ground (37% of the region's depth)" in story.lines[-1]
+    m.state.progress[0, 1] = 1.0
+    story.battle(0, 1, won, 100.0, 50.0, np.zeros(m.compiled.A), 2.0, factors, False)
+    assert "too weak to take the region" in story.lines[-1]
+    story.battle(0, 1, won, 100.0, 50.0, np.zeros(m.compiled.A), 2.0, factors, True)
+    assert "attacker wins and takes the region" in story.lines[-1]

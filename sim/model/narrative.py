@@ -57,9 +57,8 @@ class Narrator:
     def battle(self, a: int, h: int, res: Any, att: float, dfn: float, def_by: np.ndarray,
                power_ratio: float, factors: dict[str, Any], advance: bool) -> None:
         defenders = ", ".join(f"{self._actor(b)} {x:,.0f}" for b, x in enumerate(def_by) if x >= 1)
-        verdict = ("attacker wins and advances" if advance else
-                   "attacker wins the day but is too weak to advance" if res.attacker_wins[0]
-                   else "defence holds")
+        verdict = ("attacker wins and takes the region" if advance else
+                   self._day_won(h) if res.attacker_wins[0] else "defence holds")
         terrain = self.m.spec.regions[self.m.compiled.region_ids[h]].terrain.value
         detail = (f"posture {_POSTURES[int(factors['posture'])]}, terrain {terrain}, "
                   f"air {factors['air']:+.2f}, surprise {factors['surprise']:+.2f}"
@@ -69,6 +68,15 @@ class Narrator:
                   f"power {power_ratio:.2f}:1; {detail}); P(win) {res.p_win[0]:.2f}, roll "
                   f"{factors['roll']:.2f} -> {verdict}; losses {res.att_loss[0]:,.0f} attacker"
                   f" / {res.def_loss[0]:,.0f} defender.")
+
+    def _day_won(self, h: int) -> str:
+        """A won day that did not take the region: either the attacker is not yet through
+        the region's depth (progress, docs/model.md "Engagement pace") or it is through but
+        too weak after its losses to take it (formulas.advances)."""
+        progress = float(self.m.state.progress[0, h])
+        if progress < 1.0:
+            return f"attacker wins the day and gains ground ({progress:.0%} of the region's depth)"
+        return "attacker wins the day but is too weak to take the region"
 
     def battles(self, fields: np.ndarray, defenders: np.ndarray) -> None:
         """Replication 0's battles, in actor order, from phases.battles' records."""

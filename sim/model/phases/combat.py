@@ -47,7 +47,7 @@ class _Battle(NamedTuple):
 
     committed: np.ndarray  # (G,) attacking personnel from each origin (survivors after)
     def_by: np.ndarray  # (A,) defending personnel of each actor
-    sums: np.ndarray  # att_pers, att_pow, morale, def_pers, def_pow, enemy_air, enemy_intel
+    sums: np.ndarray  # [2] the attack's morale, [3] its supply factor (see _sides)
 
 
 @kernel
