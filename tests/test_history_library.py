@@ -14,7 +14,7 @@ from sim.scenario.schema import GoalKind, OutcomeKind
 
 FILES = sorted(history.LIBRARY.glob("*.yaml"))
 SHEETS = Path(__file__).resolve().parents[2] / "shared" / "facts" / "campaigns"  # ../shared
-NOT_YET_IN_THE_ENGINE = (OutcomeKind.fall_day, OutcomeKind.control_all, OutcomeKind.event_fired)
+CAMPAIGN_FIXTURE = Path(__file__).parent / "data" / "campaign.yaml"  # every campaign field
 
 
 def test_one_case_per_sheet_numbered_like_the_sheets():
@@ -44,14 +44,40 @@ def test_case_keeps_the_library_rules(path):
     assert len(sc.regions) <= 8  # a handful of regions
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
-def test_case_uses_only_what_the_current_engine_runs(path):
-    """Until the engine implements them, these fields would stop `geosim run` and the wargame."""
-    sc = load(path).scenario
-    assert not [o for o in sc.outcomes.values() if o.kind in NOT_YET_IN_THE_ENGINE]
-    assert not [g for a in sc.actors.values() for g in a.goals if g.kind is GoalKind.cut]
-    assert not [e for ev in sc.events.values() for e in ev.effects
-                if e.aggression or e.withdraw or e.restrict]
+def test_the_campaign_fields_a_case_may_use_run_in_the_engine_and_the_wargame(tmp_path, capsys):
+    """A library file may use any campaign field (cut goals, aggression/withdraw/restrict
+    effects, fall_day, control_all and event_fired outcomes): the fixture that has them all
+    runs in an ensemble with every outcome measured, and two turns of the wargame play."""
+    import json
+
+    from sim.cli import main
+    from sim.model.engine import simulate
+
+    sc = load(CAMPAIGN_FIXTURE).scenario
+    kinds = {o.kind for o in sc.outcomes.values()}
+    assert {OutcomeKind.fall_day, OutcomeKind.control_all, OutcomeKind.event_fired} <= kinds
+    assert any(g.kind is GoalKind.cut for a in sc.actors.values() for g in a.goals)
+    assert any(e.aggression or e.withdraw for ev in sc.events.values() for e in ev.effects)
+    res = simulate(sc, list(range(8)), seed=1, days=30)
+    assert set(res.runs["status"]) == {"ok"}
+    assert {f"out:{o}" for o in sc.outcomes} <= set(res.runs.columns)
+    assert res.runs["out:fired"].isin([0.0, 1.0]).all()
+    teams = [aid for aid, actor in sc.actors.items() if actor.playable][:2]
+    for turn in (1, 2):
+        for team in teams:
+            file = tmp_path / "orders" / f"turn-{turn}" / f"{team}.yaml"
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text("- hold\n", encoding="utf-8")
+    save = tmp_path / "game.json"
+    code = main(["play", str(CAMPAIGN_FIXTURE), "--teams", ",".join(teams), "--turn-days", "3",
+                 "--turns", "2", "--seed", "1", "--shadow-runs", "5",
+                 "--orders", str(tmp_path / "orders"), "--save", str(save)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(save.read_text())["turns_played"] == 2
+    report = save.with_suffix(".html").read_text(encoding="utf-8")
+    assert "median nan" not in report and ">inf<" not in report  # no NaN, no bare infinity
+    assert "not by day 6" in report  # "observed_day" (fall_day) is censored at the last day
 
 
 def test_every_case_runs_a_few_days_with_the_current_engine():

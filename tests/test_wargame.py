@@ -356,3 +356,19 @@ def test_ctrl_c_loses_only_the_turn_in_progress(loaded, tmp_path, monkeypatch, c
     assert f"saved after turn 1 in {save_path}" in out
     data = save.read(save_path)
     assert data.turns_played == 1 and len(data.orders) == 1
+
+
+def test_a_cut_goal_is_shown_with_its_road_and_met_when_either_end_is_friendly():
+    """A cut goal has no region: the team view names the road and scores it as the engine
+    does (outcomes.goal_met: either end held by the actor or a friend)."""
+    from sim.wargame.rules import friendly_ground
+    from sim.wargame.webview import goals
+
+    sc = load(Path(__file__).parent / "data" / "campaign.yaml").scenario
+    game = Game(sc, 1, ["red", "blue"], 7, 2)
+    row = next(g for g in goals(game, "red") if g["kind"] == "cut")
+    assert row["target"] == "depot - town"
+    ground = friendly_ground(game.model, game.index["red"])
+    ids = game.model.compiled.region_ids
+    assert row["met"] is bool(ground[ids.index("depot")] or ground[ids.index("town")])
+    assert row["met"] is True  # red holds its base, the depot, at the start

@@ -20,11 +20,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.analysis import charts
+from sim.analysis import formatting as fmt
 from sim.analysis.report import Section, esc, figure_html, render_page, table_html
 from sim.model.engine import simulate
 from sim.model.outcomes import defeated, influence_limited, measure_outcomes
 from sim.model.vectorised import friendly_relation, held_by_friend
-from sim.scenario.schema import GoalKind
+from sim.scenario.schema import GoalKind, OutcomeKind
 
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario
@@ -99,7 +100,8 @@ def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataF
 
     own: share of strategic value its actor holds; side: held by it and its partners at the
     start (allies, cooperation); goals: weighted share of its actor's goals met (a region goal
-    is met when a side member holds it; defeat X: X below half its day-0 strength;
+    is met when a side member holds it, a cut goal when one holds either end of the road;
+    defeat X: X below half its day-0 strength;
     limit_influence X: X holds no more territory than on day 0).
     """
     def at(name: str, first: bool) -> pd.DataFrame:
@@ -115,9 +117,13 @@ def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataF
     side = side_of(game, team)
     met, weights = np.zeros(len(ter1)), 0.0
     for goal in game.scenario.actors[team].goals:
-        if goal.region is not None:  # the model's rule, with the stances of the start
-            holder = ctl[goal.region].to_numpy()
-            ok = held_by_friend(a, holder, c.stance0[a][np.clip(holder, 0, None)])
+        if goal.region is not None or goal.link is not None:  # the model's rule (outcomes.
+            # goal_met: a cut goal is met when either end of the road is held), with the
+            # stances of the start
+            ok = np.zeros(len(ter1), bool)
+            for region in [goal.region] if goal.region is not None else list(goal.link or ()):
+                holder = ctl[region].to_numpy()
+                ok |= held_by_friend(a, holder, c.stance0[a][np.clip(holder, 0, None)])
         elif goal.kind is GoalKind.defeat:
             ok = defeated(st1[goal.actor], st0[goal.actor])
         else:
@@ -214,6 +220,14 @@ def _outcomes(game: Game, res: Any) -> str:
         v = float(got[oid][0])
         if o.is_binary:
             shown, model = ("yes" if v >= 0.5 else "no"), f"{col.mean():.0%} of runs: yes"
+        elif o.kind is OutcomeKind.fall_day:  # +inf: not by the last day (censored)
+            end = game.reports[-1].day_to
+            # No interpolation between a day and +inf (it would give NaN).
+            q = np.quantile(col, [0.05, 0.5, 0.95], method="inverted_cdf")
+            shown = fmt.day(v, end)
+            model = (f"median {fmt.day(q[1], end)} (5-95%: {fmt.day(q[0], end)} to "
+                     f"{fmt.day(q[2], end)}); by day {end} in {np.isfinite(col).mean():.0%} "
+                     "of runs")
         else:
             q = np.quantile(col, [0.05, 0.5, 0.95])
             shown = f"{v:,.3g}"

@@ -82,6 +82,9 @@ def goals(game: Game, team: str) -> list[dict[str, Any]]:
         if goal.region:
             g = m.compiled.region_ids.index(goal.region)
             row.update(target=goal.region, met=bool(ground[g]))
+        elif goal.link:  # cut: met when either end of the road is friendly ground
+            ends = [m.compiled.region_ids.index(end) for end in goal.link]
+            row.update(target=" - ".join(goal.link), met=bool(ground[ends].any()))
         else:
             row.update(target=goal.actor, met=None)
         out.append(row)
