@@ -73,6 +73,37 @@ def _print(report: Any) -> None:
                   _f(sc.within_2x), str(sc.baseline_hits), _f(sc.baseline_brier),
                   _f(sc.baseline_log_loss))
     console.print(s)
+    _print_casualties(console, report)
+
+
+def _print_casualties(console: Any, report: Any) -> None:
+    """The reported casualty figures beside the model's (a diagnostic, not fitted on)."""
+    from rich.table import Table
+
+    from sim.experiments.history import casualty_scores
+
+    rows = [(r, c) for r in report.cases for c in r.casualties]
+    if not rows:
+        return
+    t = Table(title="Casualties on the reported day: model median (5-95%) | reported",
+              title_justify="left")
+    for col in ("case", "actor", "category", "day", "model", "model 5-95%", "reported",
+                "model / reported"):
+        t.add_column(col, justify="left" if col in ("case", "actor", "category") else "right")
+    for r, c in rows:
+        rep = (f"{c.reported:,.0f}" if c.reported_low == c.reported_high else
+               f"{c.reported:,.0f} ({c.reported_low:,.0f}-{c.reported_high:,.0f})")
+        t.add_row(r.id, c.actor, c.category, str(c.day), f"{c.model_median:,.0f}",
+                  f"{c.model_low:,.0f}-{c.model_high:,.0f}", rep, f"{c.ratio:.2f}")
+    console.print(t)
+    s = Table(title="Casualty scores", title_justify="left")
+    for col in ("cases", "figures", "within 2x", "range overlaps", "median ratio",
+                "median |log2|"):
+        s.add_column(col, justify="left" if col == "cases" else "right")
+    for name, sc in casualty_scores(report).items():
+        s.add_row(name, str(sc.n), _f(sc.within_2x), _f(sc.covered), _f(sc.median_ratio),
+                  _f(sc.median_abs_log2))
+    console.print(s)
 
 
 def _day(x: float) -> str:

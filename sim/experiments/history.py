@@ -28,6 +28,7 @@ import pandas as pd
 
 from sim.analysis.stats import wilson
 from sim.errors import Problem, ScenarioError, UsageError
+from sim.experiments import history_casualties as hc
 from sim.experiments import history_metrics as hm
 from sim.scenario.schema import OBSERVED_PREFIX, Outcome, OutcomeKind, Scenario
 
@@ -73,6 +74,7 @@ class CaseResult:
     power_ratio: float  # day-0 combat power of the observed outcome's side / the other side
     title: str
     p_within_2x: float  # share of replications whose decisive day is within 2x of the real one
+    casualties: tuple[hc.CasualtyResult, ...] = ()  # reported figures beside the model's
 
 
 def case_files(folder: Path = LIBRARY) -> list[Path]:
@@ -135,19 +137,24 @@ def run_case(case: Case, runs: int, seed: int) -> CaseResult:
                 if o.kind is not OutcomeKind.fall_day}
     scenario = case.scenario.model_copy(update={"outcomes": outcomes})
     happened, days = [], []
+    reported = hc.casualty_outcomes(scenario)
+    losses: dict[str, list[np.ndarray]] = {oid: [] for oid in reported}
     for start in range(0, runs, BATCH):
         reps = np.arange(start, min(start + BATCH, runs))
         batch = simulate(scenario, reps, seed, series_every=1)
-        values = batch.runs.sort_values("rep")[f"out:{case.outcome_id}"].to_numpy()
-        happened.append(values == case.observed)
+        table = batch.runs.sort_values("rep")
+        happened.append(table[f"out:{case.outcome_id}"].to_numpy() == case.observed)
         days.append(hm.fall_days(_held(batch.series["control"], scenario, case)))
+        for oid in reported:
+            losses[oid].append(table[f"out:{oid}"].to_numpy())
     hit, fell = np.concatenate(happened), np.concatenate(days)
     p = float(hit.mean())
     low, high = wilson(float(hit.sum()), runs)
     forecast, ratio = baseline_forecast(case)
     return CaseResult(case.id, p, hm.median_day(fell), case.observed_day, case.split, low,
                       high, runs, forecast, ratio, case.scenario.scenario.title,
-                      hm.share_of_runs_within(fell, case.observed_day))
+                      hm.share_of_runs_within(fell, case.observed_day),
+                      hc.compare(scenario, {k: np.concatenate(v) for k, v in losses.items()}))
 
 
 def _held(control: pd.DataFrame, scenario: Scenario, case: Case) -> np.ndarray:
@@ -260,12 +267,26 @@ def to_json(report: HistoryReport) -> dict[str, Any]:
               "days_observed": _number(r.days_observed), "split": r.split, "p_low": r.p_low,
               "p_high": r.p_high, "runs": r.runs, "baseline": r.baseline,
               "power_ratio": _number(r.power_ratio), "p_within_2x": _number(r.p_within_2x),
-              "title": r.title}
+              "title": r.title, "casualties": [_casualty(c) for c in r.casualties]}
              for r in report.cases]
     return {"cases": cases, "summary": _scores(report.summary),
             "splits": {k: _scores(v) for k, v in report.splits.items()},
+            "casualty_scores": {k: _scores(v) for k, v in casualty_scores(report).items()},
             "runs": report.runs, "seed": report.seed}
 
 
-def _scores(scores: hm.Scores) -> dict[str, Any]:
+def casualty_scores(report: HistoryReport) -> dict[str, hc.CasualtyScores]:
+    """Casualty scores over every reported figure, and per split."""
+    def of(split: str | None) -> hc.CasualtyScores:
+        return hc.score([c for r in report.cases if split in (None, r.split)
+                         for c in r.casualties])
+    return {"all": of(None), "fit": of("fit"), "holdout": of("holdout")}
+
+
+def _casualty(c: hc.CasualtyResult) -> dict[str, Any]:
+    return {**{k: (_number(v) if isinstance(v, float) else v) for k, v in asdict(c).items()},
+            "ratio": _number(c.ratio), "within_2x": c.within_2x}
+
+
+def _scores(scores: hm.Scores | hc.CasualtyScores) -> dict[str, Any]:
     return {k: (_number(v) if isinstance(v, float) else v) for k, v in asdict(scores).items()}
