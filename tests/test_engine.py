@@ -148,3 +148,19 @@ def test_narrated_won_day_tells_progress_or_weakness(front):
     assert "too weak to take the region" in story.lines[-1]
     story.battle(0, 1, won, 100.0, 50.0, np.zeros(m.compiled.A), 2.0, factors, True)
     assert "attacker wins and takes the region" in story.lines[-1]
+
+
+def test_narrated_move_into_an_empty_region_gives_no_ratios(front):
+    """Against nobody a ratio of men or power is meaningless (it read 712.9:1 and
+    432217053090.91:1): the line says the force moves in, and whether it took the region."""
+    from sim.model.narrative import BattleResult, Narrator
+
+    m = GeoModel(front, [0], seed=3)
+    story = Narrator(m)
+    won = BattleResult(np.array([0.95]), np.array([True]), np.array([0.0]), np.array([0.0]))
+    factors = {"posture": 0, "air": 0.0, "surprise": 0.0, "river": False, "roll": 0.1}
+    story.battle(0, 1, won, 713.0, 0.0, np.zeros(m.compiled.A), 4e11, factors, True)
+    assert story.lines[-1].endswith("with 713 against no defenders and takes it.")
+    assert ":1" not in story.lines[-1] and "moves into" in story.lines[-1]
+    story.battle(0, 1, won, 713.0, 0.0, np.zeros(m.compiled.A), 4e11, factors, False)
+    assert story.lines[-1].endswith("but does not take it this day.")

@@ -63,6 +63,11 @@ class Narrator:
         detail = (f"posture {_POSTURES[int(factors['posture'])]}, terrain {terrain}, "
                   f"air {factors['air']:+.2f}, surprise {factors['surprise']:+.2f}"
                   + (", river crossing" if factors["river"] else ""))
+        if dfn < 1.0:  # an empty enemy region: a ratio of men or power would be meaningless
+            taken = "and takes it" if advance else "but does not take it this day"
+            self._say(f"{self._actor(a)} moves into {self._region(h)} with {att:,.0f} against "
+                      f"no defenders {taken}.")
+            return
         self._say(f"{self._actor(a)} attacks {self._region(h)} with {att:,.0f} against "
                   f"{defenders or 'no defenders'} (men {att / max(dfn, 1.0):.1f}:1, combat "
                   f"power {power_ratio:.2f}:1; {detail}); P(win) {res.p_win[0]:.2f}, roll "
