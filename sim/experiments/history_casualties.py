@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.experiments import history_metrics as hm
 from sim.scenario.schema import OBSERVED_PREFIX, Outcome, OutcomeKind, Scenario
 
 
@@ -43,7 +44,9 @@ class CasualtyResult:
 
     @property
     def within_2x(self) -> bool:
-        return 0.5 <= self.ratio <= 2.0
+        """The model median within a factor of 2 of the report (history_metrics.within_factor,
+        which compares counts under 1 as 1)."""
+        return hm.within_factor(self.model_median, self.reported)
 
     @property
     def covers_report(self) -> bool:

@@ -117,11 +117,11 @@ def measures(game: Game, team: str, series: dict[str, pd.DataFrame]) -> pd.DataF
     side = side_of(game, team)
     met, weights = np.zeros(len(ter1)), 0.0
     for goal in game.scenario.actors[team].goals:
-        if goal.region is not None or goal.link is not None:  # the model's rule (outcomes.
-            # goal_met: a cut goal is met when either end of the road is held), with the
-            # stances of the start
+        if goal.region is not None or goal.link is not None:
+            # The model's rule (outcomes.goal_met: a cut goal is met when either end of the
+            # road is held), with the stances of the start.
             ok = np.zeros(len(ter1), bool)
-            for region in [goal.region] if goal.region is not None else list(goal.link or ()):
+            for region in (goal.region,) if goal.region is not None else goal.link or ():
                 holder = ctl[region].to_numpy()
                 ok |= held_by_friend(a, holder, c.stance0[a][np.clip(holder, 0, None)])
         elif goal.kind is GoalKind.defeat:
