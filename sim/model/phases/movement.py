@@ -1,5 +1,5 @@
-"""Phase 4 kernels: redeployment and reserves; the batched retreat of routed forces; walk-ins
-into abandoned regions (phase 7)."""
+"""Phase 4 kernels: redeployment and reserves; the batched retreat of routed forces and of
+exhausted actors' forces; walk-ins into abandoned regions (phase 7)."""
 
 from __future__ import annotations
 
@@ -171,6 +171,49 @@ def retreat(state, stances, adj, b, rows, regions):  # pragma: no cover
                                                  arriving[r, d])
             state.F[r, b, d] = f + arriving[r, d]
             arriving[r, d] = 0.0
+
+
+@kernel
+def retreat_each(state, stances, adj, rows, actors, regions):  # pragma: no cover
+    """`retreat` for the forces (rows[i], actors[i], regions[i]), actor after actor (in actor
+    order; each actor's forces in the order given)."""
+    n = rows.shape[0]
+    mine_rows = np.empty(n, np.int64)
+    mine_regions = np.empty(n, np.int64)
+    for b in range(state.F.shape[1]):
+        m = 0
+        for i in range(n):
+            if actors[i] == b:
+                mine_rows[m] = rows[i]
+                mine_regions[m] = regions[i]
+                m += 1
+        if m > 0:
+            retreat(state, stances, adj, b, mine_rows[:m], mine_regions[:m])
+
+
+@kernel
+def withdraw(state, stances, adj, taken, threat, tolerance):  # pragma: no cover
+    """Phase 4, end: an actor whose losses reached its casualty tolerance (losses / day-0
+    strength >= tolerance; nothing lost when that strength is 0) gives up ground it took: its
+    forces in the regions it took (taken[b, g]) that are threatened (threat > 0) `retreat`,
+    actor after actor, each actor's forces in replication and region order."""
+    R, A, G = state.F.shape
+    rows = np.empty(R * G, np.int64)
+    regions = np.empty(R * G, np.int64)
+    for b in range(A):
+        n = 0
+        for r in range(R):
+            strength0 = state.strength0[r, b]
+            lost = state.losses[r, b] / strength0 if strength0 > 0 else 0.0
+            if not lost >= tolerance[r, b]:
+                continue
+            for g in range(G):
+                if taken[b, g] and state.F[r, b, g] > 0 and threat[r, b, g] > 0:
+                    rows[n] = r
+                    regions[n] = g
+                    n += 1
+        if n > 0:
+            retreat(state, stances, adj, b, rows[:n], regions[:n])
 
 
 @kernel
