@@ -57,15 +57,12 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
     target's reach (no battle under CALL_OFF_SHARE x min_attack_personnel).
 
     formulas.attacker_win_probability decides the day (the attacker wins if u_win < p);
-    formulas.attacker_loss_share / defender_loss_share x loss_days give the losses, spread
-    over the origins and defenders by headcount; formulas.advances decides whether the
-    winner takes the region (beaten defenders retreat, the committed survivors move in, the
-    region changes hands). Momentum and morale move with the result. When records have R
-    rows each battle is recorded (arrays.REC_FIELDS). Updates the state in place.
-
-    A battle's steps are written in the loop rather than in a helper taking the containers:
-    numba copies every array of the containers an inlined helper takes (a reference count
-    each), which cost more than the battle itself.
+    the losses (_day_losses) are spread over the origins and defenders by headcount;
+    formulas.advances decides whether the winner takes the region (beaten defenders retreat,
+    the committed survivors move in, the region changes hands). Momentum and morale move
+    with the result. When records have R rows each battle is recorded (arrays.REC_FIELDS).
+    A battle is written in the loop, not in a helper taking the containers: numba copies
+    every array of the containers an inlined helper takes (more work than the battle).
     """
     R, A, G = state.F.shape
     work = _Battle(np.empty(G), np.empty(A), np.empty(7))
@@ -77,29 +74,22 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
             att_pers = _commit(state, sampled, geo, k, r, a, h, work)
             if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
                 continue
-            att_pow, def_pers, def_pow, enemy_air, enemy_intel = _sides(state, step, k, r, a, h,
-                                                                        work)
+            att_pow, def_pers, def_pow, air, intel = _sides(state, step, k, r, a, h, work)
             holder = state.control[r, h]
             if not def_pers > 0.0 and not (holder >= 0 and step.stances[
                     stance_row(step.stances, r), a, holder] == WAR):
                 continue  # nobody to fight: e.g. an ally took the target earlier this step
-            air_sup = air_superiority(step.air[r, a], enemy_air, k.air_reference)
-            edge = surprise(step.intel[r, a], enemy_intel)
+            air_sup = air_superiority(step.air[r, a], air, k.air_reference)
+            edge = surprise(step.intel[r, a], intel)
             crossing = _river_crossing(state, geo, r, a, h)
             log_a, log_d = log_power(att_pow), log_power(def_pow)
             posture, terrain = state.posture[r, h], geo.terrain[h]
-            p = attacker_win_probability(log_a, log_d, posture, terrain, crossing, air_sup, edge,
-                                         k)
+            p = attacker_win_probability(log_a, log_d, posture, terrain, crossing, air_sup, edge, k)
             won = draws.u_win[r, a] < p
-            z_att = draws.z_att[r, a]
-            z_def = defender_noise(z_att, draws.z_def[r, a], k)
-            # Losses of a day's fighting fall on the share of each side in contact.
             engaged = engaged_share(terrain, posture, k)
             days = k.loss_days * engaged
-            att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k),
-                                  att_pers) * days
-            def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k),
-                                  def_pers) * days
+            att_loss, def_loss = _day_losses((log_a, log_d, won), (att_pers, def_pers), days,
+                                             (draws.z_att[r, a], draws.z_def[r, a]), k)
             att_lost = _attacker_losses(state, r, a, att_pers, att_loss, work.committed,
                                         step.loss_today, k)
             def_lost = _defender_losses(state, r, h, def_pers, def_loss, work.def_by,
@@ -110,11 +100,8 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
                     log_a, log_d, posture, terrain, k), sampled.depth[r, h])
             power_left = combat_power(att_pers - att_lost, step.readiness_quality[r, a],
                                       work.sums[2], work.sums[3], k)
-            defenders_left = def_pers - def_lost
-            # It takes the region once through its depth, or when no defender is left.
-            advance = (advances(won, power_left,
-                                def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0), k)
-                       and (state.progress[r, h] >= 1.0 or defenders_left < REMNANT))
+            advance = _takes(won, power_left, (def_pow, def_pers, def_lost),
+                             state.progress[r, h], k)
             if records.fields.shape[0] == R:
                 _record(records, (r, a, h), (att_pers, def_pers, att_pow, def_pow, posture),
                         (air_sup, edge, crossing, draws.u_win[r, a], p, won),
@@ -124,6 +111,28 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
                                  work.committed)
             if advance:
                 _advance(state, step, sampled, geo, k, records, r, a, h, work.committed)
+
+
+@inline
+def _day_losses(odds, personnel, days, noise, k):  # pragma: no cover
+    """(attacker's, defenders' loss) of a day's fighting: formulas.attacker_loss_share /
+    defender_loss_share of each side's personnel x days (loss_days x the share in contact);
+    odds = (log attack power, log defence power, won), noise = (z_att, z_def own)."""
+    log_a, log_d, won = odds
+    z_att = noise[0]
+    z_def = defender_noise(z_att, noise[1], k)
+    att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k), personnel[0]) * days
+    def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k), personnel[1]) * days
+    return att_loss, def_loss
+
+
+@inline
+def _takes(won, power_left, defence, progress, k):  # pragma: no cover
+    """The winner takes the region (formulas.advances) once through its depth (progress 1)
+    or when no defender is left to hold it; defence = (power, personnel, personnel lost)."""
+    def_pow, def_pers, def_lost = defence
+    return (advances(won, power_left, def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0), k)
+            and (progress >= 1.0 or def_pers - def_lost < REMNANT))
 
 
 @inline
