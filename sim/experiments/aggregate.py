@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments import aggregate_kernels as kernels
+
 AGGREGATES = "aggregates"
 REL_ERROR = 0.01
 GAMMA = (1 + REL_ERROR) / (1 - REL_ERROR)
@@ -49,9 +51,18 @@ NUMERIC_SERIES = ("strength", "territory")
 def series_bin(values: np.ndarray) -> np.ndarray:
     """Bin index of non-negative values: 0 for zero (or below LOW), then log-spaced bins."""
     v = np.asarray(values, np.float64)
+    # floor(log(max(v, LOW) / LOW) / log(GAMMA)) + 1, each step in place (the series of a
+    # batch are millions of values: fewer temporaries, the same numbers).
+    t = np.maximum(v, LOW)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.floor(np.log(np.maximum(v, LOW) / LOW) / math.log(GAMMA)).astype(np.int64) + 1
-    return np.where(v >= LOW, np.clip(k, 1, N_LOG), 0)
+        np.divide(t, LOW, out=t)
+        np.log(t, out=t)
+        np.divide(t, math.log(GAMMA), out=t)
+        np.floor(t, out=t)
+        k = t.astype(np.int64)
+    k += 1
+    np.clip(k, 1, N_LOG, out=k)
+    return np.where(v >= LOW, k, 0)
 
 
 def series_value(index: np.ndarray) -> np.ndarray:
@@ -254,34 +265,40 @@ def _driver_y(values: np.ndarray, timing: bool) -> np.ndarray:
 def _series_hist(df: pd.DataFrame, days: np.ndarray) -> tuple[list[str], np.ndarray]:
     cols = [c for c in df.columns if c not in ("rep", "day")]
     day_i = np.searchsorted(days, df["day"].to_numpy())
-    values = df[cols].to_numpy(np.float64)
-    flat = ((day_i[:, None] * len(cols) + np.arange(len(cols))[None, :]) * SERIES_BINS
-            + series_bin(values)).ravel()
-    hist = np.bincount(flat, minlength=len(days) * len(cols) * SERIES_BINS)
-    return cols, hist.reshape(len(days), len(cols), SERIES_BINS).astype(np.int64)
+    bins = series_bin(df[cols].to_numpy(np.float64))
+    return cols, _cell_counts(day_i, bins, len(days), SERIES_BINS, 0)
+
+
+def _cell_counts(day_i: np.ndarray, codes: np.ndarray, n_days: int, width: int,
+                 shift: int) -> np.ndarray:
+    """(days, columns, width) counts of clip(codes + shift, 0, width - 1) per row's day."""
+    if day_i.size and not 0 <= day_i.min() <= day_i.max() < n_days:
+        raise ValueError("a series has a day outside the recorded days")
+    out = np.zeros((n_days, codes.shape[1], width), np.int64)
+    kernels.count_cells(np.ascontiguousarray(day_i, np.int64), _codes(codes), shift,
+                        width - 1, out)
+    return out
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Whole-number table values as the kernels take them: int8 as stored, else int64."""
+    return np.asarray(values, np.int8 if values.dtype == np.int8 else np.int64)
 
 
 def _control(agg: Aggregate, df: pd.DataFrame, days: np.ndarray, n_actors: int) -> None:
+    """Per recorded day, region and controller (0 nobody, 1.. actors; codes out of range
+    clipped: only a results folder from elsewhere has them) the runs, and per region the
+    first recorded day each run's controller differs from its first day's."""
     regions = [c for c in df.columns if c not in ("rep", "day")]
     day_i = np.searchsorted(days, df["day"].to_numpy())
-    codes = df[regions].to_numpy(np.int64) + 1  # 0 is nobody
-    # The engine's controllers are -1..actors-1; only a results folder from elsewhere needs
-    # clipping (np.clip on every batch was a third of the aggregation's time).
-    if codes.size and (codes.min() < 0 or codes.max() > n_actors):
-        codes = np.clip(codes, 0, n_actors)
-    width = n_actors + 1
-    flat = ((day_i[:, None] * len(regions) + np.arange(len(regions))[None, :]) * width
-            + codes).ravel()
-    counts = np.bincount(flat, minlength=len(days) * len(regions) * width)
-    agg.control = (regions, counts.reshape(len(days), len(regions), width).astype(np.int64))
-    # The first recorded day each replication's controller differs from its day-0 one.
+    values = df[regions].to_numpy()
+    codes = _codes(values if values.dtype == np.int8 else df[regions].to_numpy(np.int64))
+    agg.control = (regions, _cell_counts(day_i, codes, len(days), n_actors + 1, 1))
     reps, rep_i = np.unique(df["rep"].to_numpy(), return_inverse=True)
     grid = np.zeros((len(reps), len(days), len(regions)), np.int16)  # codes are 0..actors
-    grid[rep_i, day_i] = codes
-    changed = grid != grid[:, :1, :]
-    first = np.where(changed.any(axis=1), changed.argmax(axis=1), len(days))  # (reps, regions)
     fc = np.zeros((len(regions), len(days) + 1), np.int64)
-    np.add.at(fc, (np.broadcast_to(np.arange(len(regions)), first.shape), first), 1)
+    kernels.first_changes(np.ascontiguousarray(rep_i, np.int64),
+                          np.ascontiguousarray(day_i, np.int64), codes, 1, n_actors, grid, fc)
     agg.first_change = fc
 
 
@@ -304,12 +321,10 @@ def _sums(flat: np.ndarray, y: np.ndarray, size: int, rows: int, width: int,
           per: int) -> np.ndarray:
     """(2, rows, width) sums and sums of squares of y over groups (NaN y left out: counted
     in the group's runs but not its sums, so groups use their own finite count)."""
-    yy = np.repeat(y, per)
-    keep = np.isfinite(yy)
-    s1 = np.bincount(flat[keep], weights=yy[keep], minlength=size)
-    s2 = np.bincount(flat[keep], weights=yy[keep] ** 2, minlength=size)
-    n = np.bincount(flat[keep], minlength=size).astype(float)
-    return np.stack([s1, s2, n]).reshape(3, rows, width)
+    out = np.zeros((3, size))
+    kernels.group_sums(np.ascontiguousarray(flat, np.int64).reshape(-1, per),
+                       np.ascontiguousarray(y, np.float64), out)
+    return out.reshape(3, rows, width)
 
 
 def _events(agg: Aggregate, ok: pd.DataFrame, ys: Mapping[str, np.ndarray]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.compile import Compiled
+from sim.model.formulas import WAR
 from sim.model.state import State
 from sim.scenario.schema import Condition
 
@@ -29,7 +30,7 @@ def holds(cond: Condition, s: State, c: Compiled) -> np.ndarray:
     if cond.enemy_within is not None:
         ew = cond.enemy_within
         area = within_links(c.adj, gi[ew.region], ew.links)
-        enemies = s.war()[:, ai[ew.of], :]  # (R, A)
+        enemies = s.stance[:, ai[ew.of], :] == WAR  # (R, A)
         present = s.F[:, :, area].sum(axis=2) > 0  # (R, A)
         return (enemies & present).any(axis=1)
     if cond.controls is not None:

@@ -325,13 +325,14 @@ class GeoModel(mesa.Model):
     def combat(self, step: phases.StepInputs) -> None:
         """Every actor with a target attacks it, in actor order (phases.battles)."""
         targets = self.targets()
-        if not (targets != HOLD).any():
+        attacking = targets != HOLD
+        if not attacking.any():
             return
-        day, keys, actors = self.state.day, self.keys, self.compiled.A
         draws = phases.CombatDraws(
-            uniforms(keys, day, Purpose.COMBAT_WIN, actors),
-            normal_score(uniforms(keys, day, Purpose.COMBAT_NOISE_ATT, actors)),
-            normal_score(uniforms(keys, day, Purpose.COMBAT_NOISE_DEF, actors)))
+            uniforms(self.keys, self.state.day, Purpose.COMBAT_WIN, self.compiled.A),
+            self._loss_noise(Purpose.COMBAT_NOISE_ATT, attacking),
+            self._loss_noise(Purpose.COMBAT_NOISE_DEF, attacking))
+        actors = self.compiled.A
         n = self.R if self.log else 0
         records = phases.BattleRecords(np.zeros((n, actors, len(phases.REC_FIELDS))),
                                        np.zeros((n, actors, actors)))
@@ -339,6 +340,14 @@ class GeoModel(mesa.Model):
                        targets, draws, records)
         if self.log:
             self.log.battles(records.fields[0], records.defenders[0])
+
+    def _loss_noise(self, purpose: Purpose, attacking: np.ndarray) -> np.ndarray:
+        """(R, A) normal scores of this step's loss-noise draws where the actor attacks (the
+        battles read no others; 0 elsewhere, which saves the inverse CDF of the rest)."""
+        z = np.zeros(attacking.shape)
+        u = uniforms(self.keys, self.state.day, purpose, self.compiled.A)
+        z[attacking] = normal_score(u[attacking])
+        return z
 
     def set_control(self, rows: np.ndarray, regions: np.ndarray, holder: int) -> None:
         """Regions change hands in the given replications (phases.hand_over), narrated."""

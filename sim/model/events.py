@@ -91,7 +91,7 @@ def fire_events(model: GeoModel) -> None:
     s, compiled = model.state, model.compiled
     if not compiled.events:
         return
-    u = uniforms(model.keys, s.day, Purpose.EVENT, len(compiled.events))
+    u: np.ndarray | None = None  # the step's EVENT draws, made when an event is first due
     for e, ev in enumerate(compiled.events):
         due = ~s.event_done[:, e]
         if ev.day >= 0:
@@ -101,6 +101,8 @@ def fire_events(model: GeoModel) -> None:
         if not due.any():
             continue
         s.event_done[:, e] |= due
+        if u is None:
+            u = uniforms(model.keys, s.day, Purpose.EVENT, len(compiled.events))
         fire = due & (u[:, e] < model.params[ev.probability])
         s.event_day[fire, e] = s.day
         if fire.any():

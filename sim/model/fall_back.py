@@ -19,32 +19,24 @@ if TYPE_CHECKING:
 
 def retreat_cells(model: GeoModel, stances: np.ndarray, rows: np.ndarray, actors: np.ndarray,
                   regions: np.ndarray) -> None:
-    """phases.retreat for each (rows[i], actors[i], regions[i]), one call per actor."""
-    for b in np.unique(actors):
-        sel = actors == b
-        phases.retreat(model.state_arrays(), stances, model.compiled.adj, int(b),
-                       np.ascontiguousarray(rows[sel], np.int64),
-                       np.ascontiguousarray(regions[sel], np.int64))
+    """phases.retreat for each (rows[i], actors[i], regions[i]), actor after actor
+    (phases.retreat_each)."""
+    phases.retreat_each(model.state_arrays(), stances, model.compiled.adj,
+                        np.ascontiguousarray(rows, np.int64),
+                        np.ascontiguousarray(actors, np.int64),
+                        np.ascontiguousarray(regions, np.int64))
 
 
 def withdraw_exhausted(model: GeoModel, step: phases.StepInputs,
                        threat: np.ndarray | None) -> None:
     """An actor whose losses passed its casualty tolerance gives up ground it took: its forces
     in threatened regions it did not hold on day 0 fall back (as in a retreat, without
-    desertion)."""
-    s = model.state
-    lost = np.divide(s.losses, s.strength0, out=np.zeros_like(s.losses), where=s.strength0 > 0)
-    exhausted = lost >= model.params["cas_tol"]
-    if not exhausted.any() or threat is None:
+    desertion; phases.withdraw)."""
+    if threat is None:
         return
     taken = model.compiled.control0[None, :] != np.arange(model.compiled.A)[:, None]
-    # Only the exhausted (replication, actor) pairs: the same cells in the same order (C
-    # order over replication, actor, region) as over all of them, without (R, A, G)
-    # temporaries every step.
-    er, ea = np.nonzero(exhausted)
-    cells = taken[ea] & (s.F[er, ea] > 0) & (threat[er, ea] > 0)
-    i, regions = np.nonzero(cells)
-    retreat_cells(model, step.stances, er[i], ea[i], regions)
+    phases.withdraw(model.state_arrays(), step.stances, model.compiled.adj, taken, threat,
+                    model.params["cas_tol"])
 
 
 def rout(model: GeoModel, step: phases.StepInputs, broken: np.ndarray) -> None:

@@ -206,9 +206,14 @@ def logit_pick(utility, legal, r: int, hold: float, beta: float, u: float) -> in
     """
     regions = utility.shape[1]
     top = hold * beta
+    options = False
     for g in range(regions):
-        if legal[r, g] and utility[r, g] * beta > top:
-            top = utility[r, g] * beta
+        if legal[r, g]:
+            options = True
+            if utility[r, g] * beta > top:
+                top = utility[r, g] * beta
+    if not options:  # nothing legal: holding is the only choice (as the sums below give)
+        return HOLD
     total = 0.0
     for g in range(regions):
         if legal[r, g]:

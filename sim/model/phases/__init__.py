@@ -32,7 +32,7 @@ from sim.model.phases.common import strike_region_batch
 from sim.model.phases.control import control_changes, fortify, hand_over, territory
 from sim.model.phases.decisions import choose, options
 from sim.model.phases.morale import economy, morale_phase
-from sim.model.phases.movement import movement, retreat, walk_in
+from sim.model.phases.movement import movement, retreat, retreat_each, walk_in, withdraw
 from sim.model.phases.supply import spread_panic, supply_phase
 
 __all__ = [
@@ -60,9 +60,11 @@ __all__ = [
     "options",
     "reach",
     "retreat",
+    "retreat_each",
     "spread_panic",
     "strike_region_batch",
     "supply_phase",
     "territory",
     "walk_in",
+    "withdraw",
 ]

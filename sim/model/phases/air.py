@@ -23,7 +23,7 @@ def air_strikes(state, step, geo, k, enemy_power, ground, loss_today):  # pragma
             active = active or step.air[r, a] > 0.0
         if not active:
             continue
-        _reach_of_ground(state.F, ground, geo.nb_ptr, geo.nb_idx, r, near)
+        _reach_of_ground(state.F, ground, step.air, geo.nb_ptr, geo.nb_idx, r, near)
         row = stance_row(step.stances, r)
         for a in range(A):
             if not step.air[r, a] > 0.0:
@@ -45,13 +45,15 @@ def air_strikes(state, step, geo, k, enemy_power, ground, loss_today):  # pragma
 
 
 @inline
-def _reach_of_ground(F, ground, nb_ptr, nb_idx, r, near):  # pragma: no cover
+def _reach_of_ground(F, ground, air, nb_ptr, nb_idx, r, near):  # pragma: no cover
     """near[a, g]: g is within one link of a region a holds (or a friend does) or where a
-    has forces; fixed before the first strike of the step. (Arrays, not containers: it runs
-    per replication.)"""
+    has forces, for the actors with sorties (no other row is read); fixed before the first
+    strike of the step. (Arrays, not containers: it runs per replication.)"""
     A, G = F.shape[1], F.shape[2]
     near[:] = False
     for a in range(A):
+        if not air[r, a] > 0.0:
+            continue
         for h in range(G):
             if ground[r, a, h] or F[r, a, h] > 0.0:
                 for j in range(nb_ptr[h], nb_ptr[h + 1]):

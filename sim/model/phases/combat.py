@@ -57,73 +57,98 @@ def battles(state, step, sampled, geo, k, targets, draws, records):  # pragma: n
     target's reach (no battle under CALL_OFF_SHARE x min_attack_personnel).
 
     formulas.attacker_win_probability decides the day (the attacker wins if u_win < p);
-    formulas.attacker_loss_share / defender_loss_share x loss_days give the losses, spread
-    over the origins and defenders by headcount; formulas.advances decides whether the
-    winner takes the region (beaten defenders retreat, the committed survivors move in, the
-    region changes hands). Momentum and morale move with the result. When records have R
-    rows each battle is recorded (arrays.REC_FIELDS). Updates the state in place.
+    the losses (_day_losses) are spread over the origins and defenders by headcount;
+    formulas.advances decides whether the winner takes the region (beaten defenders retreat,
+    the committed survivors move in, the region changes hands). Momentum and morale move
+    with the result. When records have R rows each battle is recorded (arrays.REC_FIELDS).
+    A battle is written in the loop, not in a helper taking the containers: numba copies
+    every array of the containers an inlined helper takes (more work than the battle).
     """
     R, A, G = state.F.shape
     work = _Battle(np.empty(G), np.empty(A), np.empty(7))
     for r in range(R):
         for a in range(A):
             h = targets[r, a]
-            if h >= 0:
-                _battle(state, step, sampled, geo, k, draws, records, work, (r, a, h))
+            if h < 0:
+                continue
+            att_pers = _commit(state, sampled, geo, k, r, a, h, work)
+            if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
+                continue
+            att_pow, def_pers, def_pow, air, intel = _sides(state, step, k, r, a, h, work)
+            holder = state.control[r, h]
+            if not def_pers > 0.0 and not (holder >= 0 and step.stances[
+                    stance_row(step.stances, r), a, holder] == WAR):
+                continue  # nobody to fight: e.g. an ally took the target earlier this step
+            air_sup = air_superiority(step.air[r, a], air, k.air_reference)
+            edge = surprise(step.intel[r, a], intel)
+            crossing = _river_crossing(state, geo, r, a, h)
+            log_a, log_d = log_power(att_pow), log_power(def_pow)
+            posture, terrain = state.posture[r, h], geo.terrain[h]
+            p = attacker_win_probability(log_a, log_d, posture, terrain, crossing, air_sup, edge, k)
+            won = draws.u_win[r, a] < p
+            engaged = engaged_share(terrain, posture, k)
+            days = k.loss_days * engaged
+            att_loss, def_loss = _day_losses((log_a, log_d, won), (att_pers, def_pers), days,
+                                             (draws.z_att[r, a], draws.z_def[r, a]), k)
+            att_lost = _attacker_losses(state, r, a, att_pers, att_loss, work.committed,
+                                        step.loss_today, k)
+            def_lost = _defender_losses(state, r, h, def_pers, def_loss, work.def_by,
+                                        step.loss_today, k)
+            state.attacked[r, h] = True
+            if won:  # the attacker gains ground through the region's depth
+                state.progress[r, h] = progress_after(state.progress[r, h], days * advance_km(
+                    log_a, log_d, posture, terrain, k), sampled.depth[r, h])
+            power_left = combat_power(att_pers - att_lost, step.readiness_quality[r, a],
+                                      work.sums[2], work.sums[3], k)
+            advance = _takes(won, power_left, (def_pow, def_pers, def_lost),
+                             state.progress[r, h], k)
+            if records.fields.shape[0] == R:
+                _record(records, (r, a, h), (att_pers, def_pers, att_pow, def_pow, posture),
+                        (air_sup, edge, crossing, draws.u_win[r, a], p, won),
+                        (att_loss, def_loss, advance), work.def_by)
+            _morale_after_battle(state.momentum, state.morale, state.F, step.stances,
+                                 sampled.brittleness, k, (r, a, h), (won, advance, engaged),
+                                 work.committed)
+            if advance:
+                _advance(state, step, sampled, geo, k, records, r, a, h, work.committed)
 
 
 @inline
-def _battle(state, step, sampled, geo, k, draws, records, work, who):  # pragma: no cover
-    """Actor a's attack on region h in replication r, who = (r, a, h) (see battles)."""
+def _day_losses(odds, personnel, days, noise, k):  # pragma: no cover
+    """(attacker's, defenders' loss) of a day's fighting: formulas.attacker_loss_share /
+    defender_loss_share of each side's personnel x days (loss_days x the share in contact);
+    odds = (log attack power, log defence power, won), noise = (z_att, z_def own)."""
+    log_a, log_d, won = odds
+    z_att = noise[0]
+    z_def = defender_noise(z_att, noise[1], k)
+    att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k), personnel[0]) * days
+    def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k), personnel[1]) * days
+    return att_loss, def_loss
+
+
+@inline
+def _takes(won, power_left, defence, progress, k):  # pragma: no cover
+    """The winner takes the region (formulas.advances) once through its depth (progress 1)
+    or when no defender is left to hold it; defence = (power, personnel, personnel lost)."""
+    def_pow, def_pers, def_lost = defence
+    return (advances(won, power_left, def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0), k)
+            and (progress >= 1.0 or def_pers - def_lost < REMNANT))
+
+
+@inline
+def _record(records, who, sides, odds, result, def_by):  # pragma: no cover
+    """Write a battle's fields (arrays.REC_FIELDS) and its defenders by actor."""
     r, a, h = who
-    att_pers = _commit(state, sampled, geo, k, r, a, h, work)
-    if not att_pers >= k.min_attack_personnel * CALL_OFF_SHARE:
-        return
-    att_pow, def_pers, def_pow, enemy_air, enemy_intel = _sides(state, step, k, r, a, h, work)
-    holder = state.control[r, h]
-    if not def_pers > 0.0 and not (holder >= 0 and
-                                   step.stances[stance_row(step.stances, r), a, holder] == WAR):
-        return  # nobody to fight: e.g. an ally took the target earlier this step
-    air_sup = air_superiority(step.air[r, a], enemy_air, k.air_reference)
-    edge = surprise(step.intel[r, a], enemy_intel)
-    crossing = _river_crossing(state, geo, r, a, h)
-    log_a, log_d = log_power(att_pow), log_power(def_pow)
-    p = attacker_win_probability(log_a, log_d, state.posture[r, h], geo.terrain[h], crossing,
-                                 air_sup, edge, k)
-    won = draws.u_win[r, a] < p
-    z_att = draws.z_att[r, a]
-    z_def = defender_noise(z_att, draws.z_def[r, a], k)
-    # Losses of a day's fighting fall on the share of each side in contact (engaged_share).
-    days = k.loss_days * engaged_share(geo.terrain[h], state.posture[r, h], k)
-    att_loss = daily_loss(attacker_loss_share(log_a, log_d, won, z_att, k), att_pers) * days
-    def_loss = daily_loss(defender_loss_share(log_a, log_d, won, z_def, k), def_pers) * days
-    att_lost = _attacker_losses(state, r, a, att_pers, att_loss, work.committed,
-                                step.loss_today, k)
-    def_lost = _defender_losses(state, r, h, def_pers, def_loss, work.def_by, step.loss_today,
-                                k)
-    state.attacked[r, h] = True
-    if won:  # the attacker gains ground through the region's depth
-        state.progress[r, h] = progress_after(state.progress[r, h], days * advance_km(
-            log_a, log_d, state.posture[r, h], geo.terrain[h], k), sampled.depth[r, h])
-    power_left = combat_power(att_pers - att_lost, step.readiness_quality[r, a],
-                              work.sums[2], work.sums[3], k)
-    defenders_left = def_pers - def_lost
-    # It takes the region once through its depth, or when no defender is left to hold it.
-    advance = (advances(won, power_left, def_pow * max(1 - def_lost / max(def_pers, 1e-9), 0),
-                        k) and (state.progress[r, h] >= 1.0 or defenders_left < REMNANT))
-    if records.fields.shape[0] == state.F.shape[0]:
-        values = (1.0, float(h), att_pers, def_pers, att_pow / max(def_pow, 1e-9),
-                  float(state.posture[r, h]), air_sup, edge, 1.0 if crossing else 0.0,
-                  draws.u_win[r, a], p, 1.0 if won else 0.0, att_loss, def_loss,
-                  1.0 if advance else 0.0, -2.0)
-        for i in range(16):
-            records.fields[r, a, i] = values[i]
-        for b in range(state.F.shape[1]):
-            records.defenders[r, a, b] = work.def_by[b]
-    _morale_after_battle(state, step, sampled, geo, k, (r, a, h), won, advance,
-                         work.committed)
-    if advance:
-        _advance(state, step, sampled, geo, k, records, r, a, h, work.committed)
+    att_pers, def_pers, att_pow, def_pow, posture = sides
+    air_sup, edge, crossing, u_win, p, won = odds
+    att_loss, def_loss, advance = result
+    values = (1.0, float(h), att_pers, def_pers, att_pow / max(def_pow, 1e-9), float(posture),
+              air_sup, edge, 1.0 if crossing else 0.0, u_win, p, 1.0 if won else 0.0,
+              att_loss, def_loss, 1.0 if advance else 0.0, -2.0)
+    for i in range(16):
+        records.fields[r, a, i] = values[i]
+    for b in range(def_by.shape[0]):
+        records.defenders[r, a, b] = def_by[b]
 
 
 @inline
@@ -226,28 +251,29 @@ def _defender_losses(state, r, h, def_pers, def_loss, def_by, loss_today,
 
 
 @inline
-def _morale_after_battle(state, step, sampled, geo, k, who, won, advance,
+def _morale_after_battle(momentum, morale, F, stances, brittleness, k, who, result,
                          committed):  # pragma: no cover
     """Momentum (formulas.momentum_after) for the attacker, and for its enemies when it won;
     victory_boost / defeat_shock (x brittleness) on the attacker's origins, x the day's
     engaged share x day_result_share (a day of a long engagement is a small part of a
-    battle); defeat_shock
-    (x brittleness) on defenders driven out. who = (r, a, h)."""
+    battle); defeat_shock (x brittleness) on defenders driven out. who = (r, a, h), result =
+    (won, advance, the engaged share); takes arrays, not containers (see battles)."""
     r, a, h = who
-    row = stance_row(step.stances, r)
-    state.momentum[r, a] = momentum_after(state.momentum[r, a], 1.0 if won else -1.0)
-    part = engaged_share(geo.terrain[h], state.posture[r, h], k) * k.day_result_share
-    shift = part * (k.victory_boost if won else -k.defeat_shock * sampled.brittleness[r, a])
-    for g in range(state.F.shape[2]):
+    won, advance, engaged = result
+    row = stance_row(stances, r)
+    momentum[r, a] = momentum_after(momentum[r, a], 1.0 if won else -1.0)
+    part = engaged * k.day_result_share
+    shift = part * (k.victory_boost if won else -k.defeat_shock * brittleness[r, a])
+    for g in range(F.shape[2]):
         if committed[g] > 0.0:
-            state.morale[r, a, g] += shift
-    for b in range(state.F.shape[1]):
-        if step.stances[row, a, b] == WAR:
+            morale[r, a, g] += shift
+    for b in range(F.shape[1]):
+        if stances[row, a, b] == WAR:
             if won:
-                state.momentum[r, b] = momentum_after(state.momentum[r, b], -1.0)
-            if advance and state.F[r, b, h] > 0.0:
-                state.morale[r, b, h] -= k.defeat_shock * sampled.brittleness[r, b]
-    clip_morale_row(state.morale, r)
+                momentum[r, b] = momentum_after(momentum[r, b], -1.0)
+            if advance and F[r, b, h] > 0.0:
+                morale[r, b, h] -= k.defeat_shock * brittleness[r, b]
+    clip_morale_row(morale, r)
 
 
 @inline
