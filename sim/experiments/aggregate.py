@@ -35,8 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments import aggregate_kernels as kernels
-
 AGGREGATES = "aggregates"
 REL_ERROR = 0.01
 GAMMA = (1 + REL_ERROR) / (1 - REL_ERROR)
@@ -275,9 +273,18 @@ def _cell_counts(day_i: np.ndarray, codes: np.ndarray, n_days: int, width: int,
     if day_i.size and not 0 <= day_i.min() <= day_i.max() < n_days:
         raise ValueError("a series has a day outside the recorded days")
     out = np.zeros((n_days, codes.shape[1], width), np.int64)
-    kernels.count_cells(np.ascontiguousarray(day_i, np.int64), _codes(codes), shift,
+    _kernels().count_cells(np.ascontiguousarray(day_i, np.int64), _codes(codes), shift,
                         width - 1, out)
     return out
+
+
+def _kernels() -> Any:
+    """sim.experiments.aggregate_kernels, imported when a batch is first aggregated: it
+    loads numba (about 55 MB), which the report and the readers of a results folder, who
+    import this module for its types and bins, never need."""
+    from sim.experiments import aggregate_kernels
+
+    return aggregate_kernels
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
@@ -297,7 +304,7 @@ def _control(agg: Aggregate, df: pd.DataFrame, days: np.ndarray, n_actors: int) 
     reps, rep_i = np.unique(df["rep"].to_numpy(), return_inverse=True)
     grid = np.zeros((len(reps), len(days), len(regions)), np.int16)  # codes are 0..actors
     fc = np.zeros((len(regions), len(days) + 1), np.int64)
-    kernels.first_changes(np.ascontiguousarray(rep_i, np.int64),
+    _kernels().first_changes(np.ascontiguousarray(rep_i, np.int64),
                           np.ascontiguousarray(day_i, np.int64), codes, 1, n_actors, grid, fc)
     agg.first_change = fc
 
@@ -322,7 +329,7 @@ def _sums(flat: np.ndarray, y: np.ndarray, size: int, rows: int, width: int,
     """(2, rows, width) sums and sums of squares of y over groups (NaN y left out: counted
     in the group's runs but not its sums, so groups use their own finite count)."""
     out = np.zeros((3, size))
-    kernels.group_sums(np.ascontiguousarray(flat, np.int64).reshape(-1, per),
+    _kernels().group_sums(np.ascontiguousarray(flat, np.int64).reshape(-1, per),
                        np.ascontiguousarray(y, np.float64), out)
     return out.reshape(3, rows, width)
 
