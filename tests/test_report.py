@@ -232,6 +232,47 @@ def test_a_full_disk_while_writing_the_report_is_one_line_and_leaves_no_temporar
     assert list(copy.rglob("*.tmp")) == [] and list(copy.glob("*.html")) == []
 
 
+def test_parts_that_do_not_fit_together_are_one_line_and_exit_2(folder, tmp_path, capsys):
+    """A folder without aggregates is aggregated from its parts; a hand-edited series part
+    with a day the control table does not have stopped the report with a traceback."""
+    import shutil
+
+    copy = tmp_path / "res"
+    shutil.copytree(folder, copy)
+    for page in ("report.html", "briefing.html"):
+        (copy / page).unlink(missing_ok=True)
+    series = next(p for p in sorted((copy / "series").iterdir()) if p.name != "control")
+    part = series / "part-00001.parquet"
+    df = pd.read_parquet(part)
+    df.loc[df.index[0], "day"] = 999
+    df.to_parquet(part)
+    assert main(["report", str(copy)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"{copy}: batch 1: its parts do not fit together" in err, err
+    assert not (copy / "report.html").exists()
+
+
+def test_a_changed_part_of_a_checksummed_folder_is_named_as_damaged(tmp_path, capsys):
+    """The report's re-aggregation checks each part against the manifest's sha256."""
+    import shutil
+
+    out = tmp_path / "res"
+    reference = Path(__file__).parents[1] / "scenarios" / "iraq-2014.yaml"
+    assert main(["run", str(reference), "--runs", "20", "--days", "5", "--seed",
+                 "3", "--no-report", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    shutil.rmtree(out / "aggregates")
+    part = out / "series" / "strength" / "part-00000.parquet"
+    df = pd.read_parquet(part)
+    df.loc[df.index[0], "day"] = 999
+    df.to_parquet(part)
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith(f"{part}: damaged (its sha256 differs"), err
+
+
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
                     reason="kaleido needs /usr/bin/chromium (tests/ensure_chromium.sh)")
 def test_cli_report_export_writes_png_and_svg_of_every_chart(tmp_path, capsys):

@@ -16,9 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import ResultsError
 from sim.experiments import aggregate as agg
 from sim.experiments import aggregate_parts
-from sim.experiments.results import completed_batches, part_name
+from sim.experiments.results import (
+    completed_batches,
+    part_name,
+    read_part_files,
+    verified_part,
+)
 
 SAMPLE_RUNS = 20_000
 
@@ -36,7 +42,8 @@ def collect(folder: str | Path, scenario: Any = None,
         else:
             if layout is None:
                 layout = _layout(scenario, manifest or {})
-            part = _from_parquet(folder, index, layout)
+            digests = ((manifest or {}).get("parts") or {}).get(str(index)) or {}
+            part = _from_parquet(folder, index, layout, digests)
         if total is None:
             total = part
         else:
@@ -53,16 +60,29 @@ def _layout(scenario: Any, manifest: dict[str, Any]) -> agg.Layout:
     return agg.Layout(int(manifest.get("days") or 0), actors, [], np.zeros((0, 4)), timing)
 
 
-def _from_parquet(folder: Path, index: int, layout: agg.Layout) -> agg.Aggregate:
-    runs = pd.read_parquet(folder / "runs" / part_name(index))
+def _from_parquet(folder: Path, index: int, layout: agg.Layout,
+                  digests: dict[str, str]) -> agg.Aggregate:
+    """Batch `index` aggregated from its Parquet parts, each checked against the manifest's
+    sha256 when it records one; parts that do not fit together give one ResultsError."""
+    runs = _part(folder, f"runs/{part_name(index)}", digests)
     series = {}
     root = folder / "series"
     if root.is_dir():
         for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-            part = sub / part_name(index)
-            if part.is_file():
-                series[sub.name] = pd.read_parquet(part)
-    return agg.batch_aggregate(runs, series, layout)
+            relative = f"series/{sub.name}/{part_name(index)}"
+            if (folder / relative).is_file():
+                series[sub.name] = _part(folder, relative, digests)
+    try:
+        return agg.batch_aggregate(runs, series, layout)
+    except (ValueError, KeyError) as exc:
+        raise ResultsError(f"{folder}: batch {index}: its parts do not fit together ({exc}); "
+                           "were they edited by hand?") from None
+
+
+def _part(folder: Path, relative: str, digests: dict[str, str]) -> pd.DataFrame:
+    digest = digests.get(relative)
+    path = verified_part(folder, relative, digest) if digest else folder / relative
+    return read_part_files([path], None)
 
 
 def sample_runs(folder: str | Path, columns: list[str] | None = None,

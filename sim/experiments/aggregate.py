@@ -274,7 +274,7 @@ def _cell_counts(day_i: np.ndarray, codes: np.ndarray, n_days: int, width: int,
         raise ValueError("a series has a day outside the recorded days")
     out = np.zeros((n_days, codes.shape[1], width), np.int64)
     _kernels().count_cells(np.ascontiguousarray(day_i, np.int64), _codes(codes), shift,
-                        width - 1, out)
+                           width - 1, out)
     return out
 
 
@@ -298,14 +298,14 @@ def _control(agg: Aggregate, df: pd.DataFrame, days: np.ndarray, n_actors: int) 
     first recorded day each run's controller differs from its first day's."""
     regions = [c for c in df.columns if c not in ("rep", "day")]
     day_i = np.searchsorted(days, df["day"].to_numpy())
-    values = df[regions].to_numpy()
-    codes = _codes(values if values.dtype == np.int8 else df[regions].to_numpy(np.int64))
+    codes = _codes(df[regions].to_numpy())
     agg.control = (regions, _cell_counts(day_i, codes, len(days), n_actors + 1, 1))
     reps, rep_i = np.unique(df["rep"].to_numpy(), return_inverse=True)
     grid = np.zeros((len(reps), len(days), len(regions)), np.int16)  # codes are 0..actors
     fc = np.zeros((len(regions), len(days) + 1), np.int64)
     _kernels().first_changes(np.ascontiguousarray(rep_i, np.int64),
-                          np.ascontiguousarray(day_i, np.int64), codes, 1, n_actors, grid, fc)
+                             np.ascontiguousarray(day_i, np.int64), codes, 1, n_actors, grid,
+                             fc)
     agg.first_change = fc
 
 
@@ -326,11 +326,11 @@ def _facts(agg: Aggregate, ok: pd.DataFrame, layout: Layout, ys: Mapping[str, np
 
 def _sums(flat: np.ndarray, y: np.ndarray, size: int, rows: int, width: int,
           per: int) -> np.ndarray:
-    """(2, rows, width) sums and sums of squares of y over groups (NaN y left out: counted
-    in the group's runs but not its sums, so groups use their own finite count)."""
+    """(3, rows, width) sums, sums of squares and finite counts of y over groups (NaN y left
+    out: counted in the group's runs but not its sums, so groups use their own finite count)."""
     out = np.zeros((3, size))
     _kernels().group_sums(np.ascontiguousarray(flat, np.int64).reshape(-1, per),
-                       np.ascontiguousarray(y, np.float64), out)
+                          np.ascontiguousarray(y, np.float64), out)
     return out.reshape(3, rows, width)
 
 

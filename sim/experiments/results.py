@@ -292,24 +292,30 @@ class ResultsReader:
         if parts is None:  # a format 1 folder: no checksums; its runs parts mark batches done
             done = completed_batches(self.path)
             files = _part_files(folder, None if prefix == "runs" else done)
-            return _read_files(files, columns)
+            return read_part_files(files, columns)
         files = []
         for batch in sorted(parts, key=int):
             relative = f"{prefix}/{part_name(int(batch))}"
             digest = parts[batch].get(relative)
             if digest is not None:
                 files.append(self._verified(relative, digest))
-        return _read_files(files, columns)
+        return read_part_files(files, columns)
 
     def _verified(self, relative: str, digest: str) -> Path:
-        path = self.path / relative
-        hint = f"re-run its batch with: geosim run --resume {self.path}"
-        if not path.is_file():
-            raise ResultsError(f"{path}: missing (the manifest records it); {hint}")
-        if sha256_of(path) != digest:
-            raise ResultsError(f"{path}: damaged (its sha256 differs from the one in the "
-                               f"manifest); {hint}")
-        return path
+        return verified_part(self.path, relative, digest)
+
+
+def verified_part(folder: Path, relative: str, digest: str) -> Path:
+    """folder / relative, or one ResultsError when it is missing or its sha256 is not the
+    manifest's `digest`."""
+    path = folder / relative
+    hint = f"re-run its batch with: geosim run --resume {folder}"
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing (the manifest records it); {hint}")
+    if sha256_of(path) != digest:
+        raise ResultsError(f"{path}: damaged (its sha256 differs from the one in the "
+                           f"manifest); {hint}")
+    return path
 
 
 def load_results(path: str | Path) -> Results:
@@ -332,7 +338,8 @@ def _part_files(folder: Path, only: set[int] | None) -> list[Path]:
                   and (only is None or int(m.group(1)) in only))
 
 
-def _read_files(files: list[Path], columns: list[str] | None) -> pd.DataFrame:
+def read_part_files(files: list[Path], columns: list[str] | None) -> pd.DataFrame:
+    """The Parquet parts concatenated, or one ResultsError naming a part that cannot be read."""
     frames = []
     for f in files:
         try:
