@@ -25,6 +25,7 @@ import time
 import numpy as np
 from calibrate_campaign import COMBAT_NAMES, GRID, combat_with, loss, run_fit_cases, with_values
 
+from sim.experiments import history_metrics as hm
 from sim.model.combat_constants import load_constants
 from sim.model.constants import DEFAULT
 
@@ -51,8 +52,7 @@ def score(values: dict[str, float], runs: int, seeds: list[int]) -> dict:
     """Loss, Brier and dates within 2x of the fit cases, averaged over seeds."""
     per_seed = [run_fit_cases(with_values(DEFAULT, values), runs, s, combat_with(values))
                 for s in seeds]
-    within = [sum(np.isfinite(c["day"]) and abs(np.log2(c["day"] / c["real"])) <= 1
-                  for c in cases) for cases in per_seed]
+    within = [sum(hm.within_factor(c["day"], c["real"]) for c in cases) for cases in per_seed]
     ids = [c["id"] for c in per_seed[0]]
     return {"vals": values, "loss": float(np.mean([loss(c) for c in per_seed])),
             "brier": float(np.mean([np.mean([(1 - c["p"]) ** 2 for c in cases])
