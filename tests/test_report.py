@@ -349,3 +349,15 @@ def test_comparison_report_shows_titles_changes_and_fans(tmp_path):
         medians = [t for t in figs[n].data if t.mode == "lines"]
         assert [t.name for t in medians] == ["baseline", "no-air"]
         assert list(medians[0].x) == list(range(0, 31, 5))
+
+
+def test_the_report_does_not_load_numba():
+    """Its readers import the aggregation module; its kernels load numba (~55 MB of peak
+    memory in the report process) only when a batch is aggregated."""
+    import subprocess
+    import sys
+
+    code = "import sys, sim.analysis.report; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[1])
+    assert out.stdout.strip() == "False"
