@@ -1,5 +1,7 @@
 """The Mesa model over replication arrays: reproducibility, invariants, outcomes, narrative."""
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import mesa
@@ -7,6 +9,7 @@ import numpy as np
 import pytest
 
 from agents.actor import ActorAgent
+from sim.model.constants import DEFAULT
 from sim.model.engine import GeoModel, run_single, simulate
 from sim.scenario.loader import load_scenario
 
@@ -164,3 +167,22 @@ def test_narrated_move_into_an_empty_region_gives_no_ratios(front):
     assert ":1" not in story.lines[-1] and "moves into" in story.lines[-1]
     story.battle(0, 1, won, 713.0, 0.0, np.zeros(m.compiled.A), 4e11, factors, False)
     assert story.lines[-1].endswith("but does not take it this day.")
+
+
+@pytest.mark.parametrize(("days", "resumes"), [(math.inf, False), (3.0, True)])
+def test_an_exhausted_actor_attacks_again_only_once_its_losses_are_made_good(front, days,
+                                                                             resumes):
+    """Rebels start with losses twice their day-0 strength (far past any casualty tolerance):
+    with no reconstitution they never take a government town; with T = 3 days the felt loss
+    falls below tolerance within about ten days and their offensive starts."""
+    m = GeoModel(front, np.arange(100), seed=2, constants=replace(DEFAULT,
+                                                                  reconstitution_days=days))
+    rebels, gov = m.compiled.actor_ids.index("rebels"), m.compiled.control0 == 0
+    m.state.losses[:, rebels] = 2.0 * m.state.strength0[:, rebels]
+    for _ in range(40):
+        m.step()
+        s = m.state
+        felt, cumulative = s.felt_losses()[:, rebels], s.losses[:, rebels] / s.strength0[:, rebels]
+        assert (felt >= 0.0).all() and (felt <= cumulative + 1e-12).all()
+    took = m.state.ever[:, rebels][:, gov].any(axis=1)
+    assert took.any() == resumes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -94,6 +95,44 @@ def test_rout_threshold_bounds_and_falls_with_will(w1, w2, baseline):
     assert t_hi <= t_lo + 1e-12  # more will, lower threshold
     for t in (t_lo, t_hi):
         assert 0.05 * baseline - 1e-12 <= t <= 0.95 * baseline + 1e-12
+
+
+# ----------------------------------------------------------------------- reconstitution
+
+
+def test_felt_loss_share_known_values():
+    assert fc.felt_loss_share(300.0, 100.0, 1000.0) == pytest.approx(0.2)
+    assert fc.felt_loss_share(300.0, 0.0, 1000.0) == pytest.approx(0.3)
+    assert fc.felt_loss_share(300.0, 300.0, 1000.0) == 0.0
+    assert fc.felt_loss_share(300.0, 0.0, 0.0) == 0.0  # no day-0 strength, nothing to feel
+
+
+def test_reconstitution_step_is_one_minus_exp_of_step_over_time_constant():
+    assert K.reconstitution_step == pytest.approx(1.0 - math.exp(-1.0 / 240.0))
+    assert K3.reconstitution_step == pytest.approx(1.0 - math.exp(-3.0 / 240.0))
+    never = kernel_constants(replace(MODEL, reconstitution_days=math.inf), COMBAT, 1)
+    assert never.reconstitution_step == 0.0
+
+
+def test_reconstitute_known_values():
+    recovered, losses = np.zeros(2), np.array([100.0, 0.0])
+    fc.reconstitute(recovered, losses, 0.5)
+    np.testing.assert_allclose(recovered, [50.0, 0.0])
+    fc.reconstitute(recovered, losses, 0.5)
+    np.testing.assert_allclose(recovered, [75.0, 0.0])
+
+
+@FAST
+@given(st.floats(0.0, 1e6), st.integers(0, 400), st.floats(1.0, 1000.0))
+def test_a_past_loss_is_felt_with_weight_exp_minus_t_over_T(loss, days, T):
+    """One loss, then d one-day steps: L - L_rec = L exp(-d / T), never below 0."""
+    k = kernel_constants(replace(MODEL, reconstitution_days=T), COMBAT, 1)
+    recovered, losses = np.zeros(1), np.array([loss])
+    for _ in range(days):
+        fc.reconstitute(recovered, losses, k.reconstitution_step)
+    assert 0.0 <= recovered[0] <= loss * (1 + 1e-12)
+    assert losses[0] - recovered[0] == pytest.approx(loss * math.exp(-days / T), rel=1e-9,
+                                                     abs=1e-6)
 
 
 # ------------------------------------------------------------------------------ supply

@@ -71,7 +71,7 @@ def world(R=1, control=(BLUE, BLUE, RED, RED), stances=None, value=(1.0, 1.0, 2.
     state = phases.StateArrays(
         F=F, reserve=np.zeros((R, A)), morale=np.full((R, A, G), 0.6),
         morale0=np.full((R, A), 0.6), control=ctrl, posture=np.zeros((R, G), np.int8),
-        held_days=np.zeros((R, G), np.int32), losses=np.zeros((R, A)),
+        held_days=np.zeros((R, G), np.int32), losses=np.zeros((R, A)), recovered=np.zeros((R, A)),
         strength0=np.full((R, A), 10_000.0), momentum=np.zeros((R, A)), ever=ever,
         # Campaign state, neutral: full supply, nothing fought over, every road open.
         supply=np.ones((R, A, G)), progress=np.zeros((R, G)), attacked=np.zeros((R, G), bool),
@@ -700,6 +700,27 @@ def test_options_thresholds(blue, red, losses, legal):
     out = decide(w, detail=False)
     assert out.legal[0, BLUE, 2] == legal
     assert out.att_power.shape[0] == 0
+
+
+@pytest.mark.parametrize(("recovered", "legal"), [(0.0, False), (1.0, True), (5000.0, True)])
+def test_options_count_only_losses_not_yet_made_good(recovered, legal):
+    """Losses 0.5 of day-0 strength reach the tolerance 0.5; each one made good frees it."""
+    w = world()
+    w.state.F[0, BLUE, 1], w.state.F[0, RED, 2] = 1000.0, 100.0
+    w.state.losses[0, BLUE], w.state.recovered[0, BLUE] = 5000.0, recovered
+    assert decide(w, detail=False).legal[0, BLUE, 2] == legal
+
+
+def test_options_tolerance_left_grows_as_losses_are_made_good():
+    """U_attack's loss term divides by tolerance left = tol - felt share: the more is made good,
+    the higher the utility of the same attack (a 1000 : 760 attack, with a real loss risk)."""
+    utility = []
+    for recovered in (0.0, 2000.0, 4000.0):
+        w = world()
+        w.state.F[0, BLUE, 1], w.state.F[0, RED, 2] = 2000.0, 1000.0
+        w.state.losses[0, BLUE], w.state.recovered[0, BLUE] = 4000.0, recovered
+        utility.append(float(decide(w).utility[0, BLUE, 2]))
+    assert utility[0] < utility[1] < utility[2]
 
 
 @pytest.mark.parametrize(("holder", "legal"), [(RED, True), (GREEN, False), (-1, False)])

@@ -53,6 +53,7 @@ class ModelConstants:
     cutoff_shock: float = 0.02  # daily morale lost when cut off, x brittleness x (1 - supply)
     initiative: float = 0.5  # an attack is legal from (1 - this x aggression) x min ratio
     progress_decay: float = 0.1  # daily share of an engagement's progress lost when it pauses
+    reconstitution_days: float = 240.0  # time constant of making good losses (days)
     wounded_per_killed: float = 3.0  # battle casualties split killed : wounded = 1 : this
     day_result_share: float = 0.1  # a day's result moves an attacker's morale this x a battle
     # Share of each side in contact per day of a sustained engagement, by terrain (urban,
@@ -134,6 +135,7 @@ class KernelConstants(NamedTuple):
     cutoff_shock_step: float
     initiative: float
     progress_decay_step: float
+    reconstitution_step: float  # 1 - exp(-step_days / reconstitution_days)
     killed_share: float  # 1 / (1 + wounded_per_killed)
     day_result_share: float
     engaged_terrain: tuple[float, float, float, float, float, float, float]
@@ -190,6 +192,7 @@ def kernel_constants(model: ModelConstants, combat: CombatConstants,
         supply_floor=model.supply_floor, cutoff_shock_step=model.cutoff_shock * step_days,
         initiative=model.initiative,
         progress_decay_step=min(1.0, model.progress_decay * step_days),
+        reconstitution_step=float(-np.expm1(-step_days / model.reconstitution_days)),
         killed_share=1.0 / (1.0 + model.wounded_per_killed),
         day_result_share=model.day_result_share,
         engaged_terrain=_floats(model.engaged_terrain, 7),

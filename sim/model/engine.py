@@ -28,6 +28,7 @@ from sim.model.combat_constants import CombatConstants, load_constants
 from sim.model.compile import Compiled, compile_scenario
 from sim.model.constants import DEFAULT, ModelConstants, kernel_constants
 from sim.model.formulas import HOLD, WAR
+from sim.model.formulas_campaign import reconstitute
 from sim.model.outcomes import snapshot_days, territory
 from sim.model.sampling import Purpose, rep_keys, sample_facts, uniforms
 from sim.model.state import State, initial_state, repeat_state
@@ -164,10 +165,9 @@ class GeoModel(mesa.Model):
     def state_arrays(self) -> phases.StateArrays:
         s = self.state
         return phases.StateArrays(s.F, s.reserve, s.morale, s.morale0, s.control, s.posture,
-                                  s.held_days, s.losses, s.strength0, s.momentum, s.ever,
-                                  s.supply, s.progress, s.attacked, s.engaged_days,
-                                  s.restricted,
-                                  s.loss_kinds, s.taken_day, s.connected, s.dirty)
+                                  s.held_days, s.losses, s.recovered, s.strength0, s.momentum,
+                                  s.ever, s.supply, s.progress, s.attacked, s.engaged_days,
+                                  s.restricted, s.loss_kinds, s.taken_day, s.connected, s.dirty)
 
     def sampled(self) -> phases.Sampled:
         p = self.params
@@ -237,6 +237,7 @@ class GeoModel(mesa.Model):
         s = self.state
         phases.economy(s.funds, s.reserve, s.strength(), self.params["income"],
                        self.params["upkeep"], self.params["recruit"], float(self.step_days))
+        reconstitute(s.recovered, s.losses, self.kconst.reconstitution_step)
         self.support_and_events()
         step = self.step_inputs()
         phases.supply_phase(self.state_arrays(), step, self.sampled(), self.geometry,

@@ -29,9 +29,9 @@ def retreat_cells(model: GeoModel, stances: np.ndarray, rows: np.ndarray, actors
 
 def withdraw_exhausted(model: GeoModel, step: phases.StepInputs,
                        threat: np.ndarray | None) -> None:
-    """An actor whose losses passed its casualty tolerance gives up ground it took: its forces
-    in threatened regions it did not hold on day 0 fall back (as in a retreat, without
-    desertion; phases.withdraw)."""
+    """An actor whose felt losses (not yet made good) passed its casualty tolerance gives up
+    ground it took: its forces in threatened regions it did not hold on day 0 fall back (as in
+    a retreat, without desertion; phases.withdraw)."""
     if threat is None:
         return
     taken = model.compiled.control0[None, :] != np.arange(model.compiled.A)[:, None]

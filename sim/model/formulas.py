@@ -176,7 +176,8 @@ def target_value(goal: float, value: float, mean_value: float, enemy_share: floa
 
 @inline
 def tolerance_left(tolerance: float, lost_share: float) -> float:
-    """max(tol - losses / strength0, 0.02): how much more loss the actor accepts."""
+    """max(tol - l, 0.02): how much more loss the actor accepts, l its felt loss share
+    (formulas_campaign.felt_loss_share)."""
     return max(tolerance - lost_share, MIN_TOLERANCE_LEFT)
 
 

@@ -54,6 +54,23 @@ def resistance(will: float) -> float:
 
 
 @inline
+def felt_loss_share(losses: float, recovered: float, strength0: float) -> float:
+    """l = (L - L_rec) / N0: the share of its day-0 strength an actor still feels as lost,
+    its losses less those made good (0 when it had no strength). Compared with its casualty
+    tolerance: at or above it the actor launches no offensive and gives up ground it took."""
+    return (losses - recovered) / strength0 if strength0 > 0.0 else 0.0
+
+
+def reconstitute(recovered: np.ndarray, losses: np.ndarray, share: float) -> None:
+    """L_rec += (L - L_rec) s, in place, with s = 1 - exp(-d / T) per step of d days
+    (KernelConstants.reconstitution_step; T = reconstitution_days): losses are made good
+    (replacements, rest, new units), so the felt loss of each past day decays as exp(-t / T)
+    and an exhausted attacker can resume after a pause (the culminating point and
+    operational pause of doctrine; T fitted on the campaign library's fit cases)."""
+    recovered += (losses - recovered) * share
+
+
+@inline
 def sustain(supply: float, k) -> float:
     """Combat-power factor of supply: s_f + (1 - s_f) x supply (supply 1 fully supplied, 0
     stocks exhausted; s_f = supply_floor, what a force keeps fighting with; assumption)."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.model.compile import Compiled
 from sim.model.formulas import WAR
+from sim.model.vectorised import felt_loss_share
 
 LOSS_KINDS = ("killed", "wounded", "captured", "deserted")  # the loss_kinds axis
 
@@ -35,6 +36,7 @@ class State:
     held_days: np.ndarray  # (R, G) days since control last changed
     stance: np.ndarray  # (R, A, A) int8
     losses: np.ndarray  # (R, A) cumulative killed, wounded, captured and deserted
+    recovered: np.ndarray  # (R, A) of those losses, the part made good (reconstitution)
     strength0: np.ndarray  # (R, A) day-0 strength
     momentum: np.ndarray  # (R, A) recent battle results, -1..1
     event_done: np.ndarray  # (R, E) bool
@@ -62,6 +64,11 @@ class State:
     def strength(self) -> np.ndarray:
         """(R, A) personnel in all regions plus reserve."""
         return self.F.sum(axis=2) + self.reserve
+
+    def felt_losses(self) -> np.ndarray:
+        """(R, A) losses still felt, as a share of day-0 strength
+        (formulas_campaign.felt_loss_share): what the casualty tolerance is measured against."""
+        return felt_loss_share(self.losses, self.recovered, self.strength0)
 
 
 def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
@@ -94,6 +101,7 @@ def initial_state(c: Compiled, p: dict[str, np.ndarray]) -> State:
         held_days=np.zeros((r, g), np.int32),
         stance=np.broadcast_to(c.stance0, (r, a, a)).copy(),
         losses=np.zeros((r, a)),
+        recovered=np.zeros((r, a)),
         strength0=F.sum(axis=2) + reserve,
         momentum=np.zeros((r, a)),
         event_done=np.zeros((r, len(c.events)), bool),

@@ -39,6 +39,8 @@ def held_by_friend(actor: ArrayLike, holder: np.ndarray, stance: np.ndarray) -> 
 mixed_morale = vectorize([_F8], cache=True)(f.mixed_morale.py_func)
 will_to_fight = vectorize([_F8], cache=True)(fc.will_to_fight.py_func)
 brittleness = vectorize(["float64(float64)"], cache=True)(fc.brittleness.py_func)
+felt_loss_share = vectorize(["float64(float64, float64, float64)"], cache=True)(
+    fc.felt_loss_share.py_func)
 
 
 @lru_cache(maxsize=8)

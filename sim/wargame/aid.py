@@ -130,7 +130,7 @@ def answer(m: GameModel, a: int, b: int, yes: bool, plan: Plan) -> None:
 def model_accepts(m: GameModel, b: int) -> bool:
     """An actor no team plays accepts a ceasefire once it has lost half its tolerance."""
     s = m.state
-    lost = float(s.losses[0, b] / max(s.strength0[0, b], 1.0))
+    lost = float(s.felt_losses()[0, b])
     return lost >= 0.5 * float(m.params["cas_tol"][0, b])
 
 

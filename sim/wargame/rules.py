@@ -145,10 +145,11 @@ def attack_problem(m: GameModel, a: int, g: int) -> str | None:
     opts = m.current_options()
     if opts.legal[0, a, g]:
         return None
-    lost = s.losses[0, a] / max(s.strength0[0, a], 1.0)
+    lost = float(s.felt_losses()[0, a])
     if lost >= m.params["cas_tol"][0, a]:
-        return (f"your losses ({lost:.0%} of your strength) have passed your casualty "
-                "tolerance: no new offensives")
+        return (f"your losses not yet made good ({lost:.0%} of your strength) have passed "
+                "your casualty tolerance: no new offensives until replacements bring them "
+                "below it")
     k = m.constants
     men = float(opts.att_personnel[0, a, g])
     if men < k.min_attack_personnel:

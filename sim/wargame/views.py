@@ -39,7 +39,7 @@ def header(game: Game, team: str) -> RenderableType:
     s = m.state
     actor = game.scenario.actors[team]
     tol = float(m.params["cas_tol"][0, a])
-    lost = float(s.losses[0, a] / max(s.strength0[0, a], 1.0))
+    lost = float(s.felt_losses()[0, a])
     text = Text()
     text.append(f"Turn {game.turn} of {game.turns}", style="bold")
     text.append(f"  {game.date(s.day)} (day {s.day}); this turn runs {game.turn_days} days\n")
@@ -47,8 +47,8 @@ def header(game: Game, team: str) -> RenderableType:
     text.append(f"(id: {team})\n")
     text.append(f"Strength {n(s.strength()[0, a])} (in reserve {n(s.reserve[0, a])}); "
                 f"funds {s.funds[0, a]:,.1f} USD million; air {sorties(m, a):,.1f} sorties/day; "
-                f"intelligence {fogmod.intelligence(m, a):.2f}; losses so far {lost:.0%} "
-                f"(no new offensives beyond {tol:.0%})")
+                f"intelligence {fogmod.intelligence(m, a):.2f}; losses not yet made good "
+                f"{lost:.0%} (no new offensives beyond {tol:.0%})")
     return Panel(text, title=f"[bold]{team}[/bold]", expand=False)
 
 

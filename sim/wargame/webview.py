@@ -67,7 +67,7 @@ def header(game: Game, team: str) -> dict[str, Any]:
             "strength": round(float(s.strength()[0, a])), "reserve": round(float(s.reserve[0, a])),
             "funds": round(float(s.funds[0, a]), 1), "air": round(sorties(m, a), 1),
             "intelligence": round(fogmod.intelligence(m, a), 2),
-            "losses": round(float(s.losses[0, a] / max(s.strength0[0, a], 1.0)), 3),
+            "losses": round(float(s.felt_losses()[0, a]), 3),
             "tolerance": round(float(m.params["cas_tol"][0, a]), 3),
             "stances": {b: STANCES[int(s.stance[0, a, j])]
                         for j, b in enumerate(m.compiled.actor_ids) if j != a}}

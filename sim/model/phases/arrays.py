@@ -23,6 +23,7 @@ class StateArrays(NamedTuple):
     posture: np.ndarray  # (R, G) int8
     held_days: np.ndarray  # (R, G) int32
     losses: np.ndarray  # (R, A) cumulative
+    recovered: np.ndarray  # (R, A) losses made good
     strength0: np.ndarray  # (R, A) day-0 strength
     momentum: np.ndarray  # (R, A)
     ever: np.ndarray  # (R, A, G) bool

@@ -25,6 +25,7 @@ from sim.model.formulas import (
 )
 from sim.model.formulas_campaign import (
     engaged_share,
+    felt_loss_share,
     resistance,
     sustain,
     travel_share,
@@ -150,8 +151,8 @@ def _evaluate(state, step, sampled, geo, k, out, start, stop, scratch):  # pragm
                     out.att_power[r, a, g] = scratch.reach_power[i, a, g] * k.commit_share
                     out.att_personnel[r, a, g] = reach_pers[a, g] * k.commit_share
                     out.def_personnel[r, a, g] = scratch.enemy_pers[i, a, g]
-            lost = (state.losses[r, a] / state.strength0[r, a] if state.strength0[r, a] > 0
-                    else 0.0)
+            lost = felt_loss_share(state.losses[r, a], state.recovered[r, a],
+                                   state.strength0[r, a])
             tolerance = sampled.casualty_tolerance[r, a]
             possible = lost < tolerance and most * k.commit_share >= k.min_attack_personnel
             scratch.possible[i, a] = possible

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.formulas import ALLIANCE, friendly, kernel, mixed_morale
-from sim.model.formulas_campaign import travel_share
+from sim.model.formulas_campaign import felt_loss_share, travel_share
 from sim.model.phases.common import (
     BLOCK,
     CAPTURED,
@@ -193,8 +193,8 @@ def retreat_each(state, stances, adj, rows, actors, regions):  # pragma: no cove
 
 @kernel
 def withdraw(state, stances, adj, taken, threat, tolerance):  # pragma: no cover
-    """Phase 4, end: an actor whose losses reached its casualty tolerance (losses / day-0
-    strength >= tolerance; nothing lost when that strength is 0) gives up ground it took: its
+    """Phase 4, end: an actor whose felt losses reached its casualty tolerance
+    (formulas_campaign.felt_loss_share >= tolerance) gives up ground it took: its
     forces in the regions it took (taken[b, g]) that are threatened (threat > 0) `retreat`,
     actor after actor, each actor's forces in replication and region order."""
     R, A, G = state.F.shape
@@ -203,8 +203,8 @@ def withdraw(state, stances, adj, taken, threat, tolerance):  # pragma: no cover
     for b in range(A):
         n = 0
         for r in range(R):
-            strength0 = state.strength0[r, b]
-            lost = state.losses[r, b] / strength0 if strength0 > 0 else 0.0
+            lost = felt_loss_share(state.losses[r, b], state.recovered[r, b],
+                                   state.strength0[r, b])
             if not lost >= tolerance[r, b]:
                 continue
             for g in range(G):
