@@ -41,8 +41,8 @@ def briefing_html(session: Session, team: str) -> str:
 <p>{escape(game.scenario.scenario.title)}. Turn {game.turn} of {game.turns},
 {escape(game.date(int(game.model.state.day)))}; each turn is {game.turn_days} days.</p>
 <p>Strength {h['strength']:,} (reserve {h['reserve']:,}); funds {h['funds']:,} USD million;
-air {h['air']} sorties/day; intelligence {h['intelligence']}; losses {h['losses']:.0%} of
-{h['tolerance']:.0%} tolerated.</p><p>Relations: {escape(stances)}</p>
+air {h['air']} sorties/day; intelligence {h['intelligence']}; losses not yet made good
+{h['losses']:.0%} of {h['tolerance']:.0%} tolerated.</p><p>Relations: {escape(stances)}</p>
 <h2>Your goals</h2>{_table(["goal", "target", "weight", "now"], goal_rows)}
 <h2>The map as you know it</h2>
 {_table(["region", "held by", "yours", "allies", "enemy (estimate)"], rows)}

@@ -14,7 +14,7 @@ function situation(v) {
     ["Strength", `${fmt(h.strength)} (in reserve ${fmt(h.reserve)})`],
     ["Funds", `${fmt(h.funds)} USD million`], ["Air", `${h.air} sorties/day`],
     ["Intelligence", h.intelligence],
-    ["Losses", `${Math.round(100 * h.losses)}% (no new offensives beyond ${Math.round(100 * h.tolerance)}%)`],
+    ["Losses not yet made good", `${Math.round(100 * h.losses)}% (no new offensives beyond ${Math.round(100 * h.tolerance)}%)`],
     ["Relations", Object.entries(h.stances).map(([b, s]) => `${b}: ${s}`).join(", ")],
   ];
   return el("table", {}, el("tbody", {}, ...rows.map(([k, x]) => el("tr", {}, el("th", {}, k), el("td", {}, x)))));
