@@ -186,3 +186,17 @@ def test_an_exhausted_actor_attacks_again_only_once_its_losses_are_made_good(fro
         assert (felt >= 0.0).all() and (felt <= cumulative + 1e-12).all()
     took = m.state.ever[:, rebels][:, gov].any(axis=1)
     assert took.any() == resumes
+
+
+def test_a_narrated_run_says_when_an_actor_is_exhausted_and_when_it_recovers(front):
+    m = GeoModel(front, [0], seed=2, narrate=True,
+                 constants=replace(DEFAULT, reconstitution_days=3.0))
+    rebels = m.compiled.actor_ids.index("rebels")
+    m.state.losses[:, rebels] = 2.0 * m.state.strength0[:, rebels]
+    for _ in range(30):
+        m.step()
+    said = [line for line in m.log.lines if line.split(")  ", 1)[1].startswith("Rebels")]
+    passed = [i for i, x in enumerate(said) if "past its casualty tolerance" in x]
+    back = [i for i, x in enumerate(said) if "to launch offensives again" in x]
+    assert passed and back and passed[0] < back[0]
+    assert "(day   0)" in said[passed[0]]  # told in the first step, before any battle

@@ -31,7 +31,10 @@ def withdraw_exhausted(model: GeoModel, step: phases.StepInputs,
                        threat: np.ndarray | None) -> None:
     """An actor whose felt losses (not yet made good) passed its casualty tolerance gives up
     ground it took: its forces in threatened regions it did not hold on day 0 fall back (as in
-    a retreat, without desertion; phases.withdraw)."""
+    a retreat, without desertion; phases.withdraw). A narrated run says when an actor passes
+    its tolerance or, its losses made good, comes back under it."""
+    if model.log:
+        model.log.exhaustion(model.state.felt_losses()[0], model.params["cas_tol"][0])
     if threat is None:
         return
     taken = model.compiled.control0[None, :] != np.arange(model.compiled.A)[:, None]

@@ -30,6 +30,7 @@ class Narrator:
         self.m = model
         self.lines: list[str] = []
         self.as_of = model.spec.scenario.as_of
+        self._exhausted = np.zeros(model.compiled.A, bool)  # past its tolerance, as last told
 
     def _date(self) -> str:
         d = self.m.state.day
@@ -113,6 +114,21 @@ class Narrator:
         for a, g, d in zip(actors, regions, deserters, strict=True):
             self._say(f"The {self._actor(int(a))} units in {self._region(int(g))} break: "
                       f"{d:,.0f} desert or are captured, the rest fall back.")
+
+    def exhaustion(self, felt: np.ndarray, tolerance: np.ndarray) -> None:
+        """Replication 0's actors that passed their casualty tolerance since last told, or came
+        back under it as losses were made good (felt, tolerance: (A,) shares)."""
+        now = felt >= tolerance
+        for a in np.nonzero(now != self._exhausted)[0]:
+            name, lost, tol = self._actor(int(a)), felt[a], tolerance[a]
+            if now[a]:
+                self._say(f"{name}: losses not yet made good reach {lost:.0%} of its day-0 "
+                          f"strength, past its casualty tolerance ({tol:.0%}): it launches no "
+                          "new offensives and gives up threatened ground it took.")
+            else:
+                self._say(f"{name} has made good enough of its losses ({lost:.0%} still felt, "
+                          f"tolerance {tol:.0%}) to launch offensives again.")
+        self._exhausted = now
 
     def control(self, rows: np.ndarray, g: np.ndarray, old: np.ndarray, a: int) -> None:
         for gi, oi in zip(g, old, strict=True):
