@@ -1,4 +1,5 @@
-"""The scenario-format commands through the real CLI: validate, show, schema."""
+"""The scenario-format commands through the real CLI: validate, show, schema (and flags every
+command shares)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,25 @@ def test_user_errors_are_one_line_and_exit_2(capsys, tiny_path, argv, message):
     assert code == 2
     assert len(err.splitlines()) == 1 and message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "{tiny}", "--runs", "2"],
+    ["compare", "{tiny}", "{tiny}", "--runs", "4"],
+    ["sensitivity", "{tiny}", "--runs", "20"],
+    ["history", "--runs", "2"],
+    ["play", "{tiny}", "--teams", "blue", "--turns", "1"],
+    ["serve", "{tiny}", "--teams", "blue"],
+])
+def test_a_negative_seed_is_one_line_in_every_command_that_takes_one(capsys, tiny_path,
+                                                                     tmp_path, monkeypatch,
+                                                                     argv):
+    """numpy's seeding raised a ValueError traceback for --seed -1 in play, serve, history."""
+    monkeypatch.chdir(tmp_path)  # saves and results folders default to the working directory
+    argv = [a.replace("{tiny}", str(tiny_path)) for a in argv]
+    code, out, err = run(capsys, *argv, "--seed", "-1")
+    assert (code, err) == (2, "--seed must be at least 0 (got -1)\n")
+    assert not list(tmp_path.iterdir())  # nothing written: no save, no results folder
 
 
 def test_installed_command_exits_2_without_traceback(tiny_path, write_yaml):

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.experiments import history
 
     check_at_least("--runs", args.runs, 1)
+    check_at_least("--seed", args.seed, 0)
     folder = Path(args.dir) if args.dir else history.LIBRARY
     progress = None if args.json or not sys.stderr.isatty() else _progress
     report = history.run_history(folder, args.runs, args.seed, args.cases, on_case=progress)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import OrdersError, UsageError
+from sim.errors import OrdersError, UsageError, check_at_least
 from sim.model import narrative
 from sim.model.batch import central_samples
 from sim.model.engine import GeoModel, Sampling, territory
@@ -209,6 +209,7 @@ class Game:
                              f"scenario's step ({step} days)")
         if self.turns < 1:
             raise UsageError(f"--turns {self.turns}: must be at least 1")
+        check_at_least("--seed", self.seed, 0)  # the counter-based draws take no negative seed
         self.model = GameModel(sc, self.seed, self.turns * self.turn_days)
         self.index = {aid: i for i, aid in enumerate(self.model.compiled.actor_ids)}
 
