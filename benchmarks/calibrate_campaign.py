@@ -1,7 +1,8 @@
 """Fit the campaign constants on the seven fit cases of the validation library.
 
-Usage: python benchmarks/calibrate_campaign.py [RUNS] [SEED] [PASSES] [TEMPO_WEIGHT]
-       (default 40 replications per case, seed 1, 2 passes, tempo weight 0.25)
+Usage: python benchmarks/calibrate_campaign.py [RUNS] [SEEDS] [PASSES] [TEMPO_WEIGHT]
+       (default 40 replications per case, seed 1, 2 passes, tempo weight 0.25; SEEDS is one
+       seed or a comma-separated list, e.g. 1,2,3, whose losses are averaged)
 
 The constants of sim.model.constants.ModelConstants listed in GRID (the engagement's pace in
 cities and against fortifications, the drain of being cut off, collapse spreading, the rout
@@ -128,17 +129,25 @@ def loss(results: list[dict[str, float]], tempo_weight: float = TEMPO_WEIGHT) ->
     return brier + tempo_weight * float(np.mean(tempo))
 
 
+def mean_loss(values: dict[str, float], runs: int, seeds: list[int],
+              weight: float) -> tuple[float, list[dict[str, float]]]:
+    """The loss averaged over seeds (one seed's dice move it by about MIN_GAIN), and the
+    first seed's per-case results for the log."""
+    per_seed = [run_fit_cases(with_values(DEFAULT, values), runs, seed, combat_with(values))
+                for seed in seeds]
+    return float(np.mean([loss(r, weight) for r in per_seed])), per_seed[0]
+
+
 def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
-    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    seeds = [int(s) for s in sys.argv[2].split(",")] if len(sys.argv) > 2 else [1]
     passes = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     weight = float(sys.argv[4]) if len(sys.argv) > 4 else TEMPO_WEIGHT
     chosen = {"engaged_urban": DEFAULT.engaged_terrain[0],
               "engaged_fortified": DEFAULT.engaged_posture[2]}
     chosen.update({name: getattr(DEFAULT, name) for name in GRID if hasattr(DEFAULT, name)})
     chosen.update({name: getattr(load_constants(), name) for name in COMBAT_NAMES})
-    best = loss(run_fit_cases(with_values(DEFAULT, chosen), runs, seed, combat_with(chosen)),
-                weight)
+    best = mean_loss(chosen, runs, seeds, weight)[0]
     print(f"start: loss {best:.4f} with {chosen}", flush=True)
     for p in range(passes):
         for name, candidates in GRID.items():
@@ -147,9 +156,7 @@ def main() -> int:
                     continue
                 trial = dict(chosen, **{name: value})
                 t = time.perf_counter()
-                results = run_fit_cases(with_values(DEFAULT, trial), runs, seed,
-                                        combat_with(trial))
-                score = loss(results, weight)
+                score, results = mean_loss(trial, runs, seeds, weight)
                 days = " ".join(f"{r['id'][:6]}:{r['p']:.2f}/{r['day']:.0f}" for r in results)
                 print(f"pass {p + 1} {name}={value}: loss {score:.4f} "
                       f"({time.perf_counter() - t:.0f} s) {days}", flush=True)
