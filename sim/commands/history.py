@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.errors import check_at_least
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("history", help="score the model on the historical campaigns")
@@ -33,8 +31,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from sim.experiments import history
 
-    check_at_least("--runs", args.runs, 1)
-    check_at_least("--seed", args.seed, 0)
     folder = Path(args.dir) if args.dir else history.LIBRARY
     progress = None if args.json or not sys.stderr.isatty() else _progress
     report = history.run_history(folder, args.runs, args.seed, args.cases, on_case=progress)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import wilson
-from sim.errors import Problem, ScenarioError, UsageError
+from sim.errors import Problem, ScenarioError, UsageError, check_at_least
 from sim.experiments import history_casualties as hc
 from sim.experiments import history_metrics as hm
 from sim.scenario.schema import OBSERVED_PREFIX, Outcome, OutcomeKind, Scenario
@@ -243,8 +243,8 @@ def run_history(folder: Path = LIBRARY, runs: int = 200, seed: int = 1,
         cases: case names to run (see :func:`select`); None runs them all.
         on_case: called with each CaseResult as it is done (progress).
     """
-    if runs < 1:
-        raise UsageError(f"--runs must be at least 1 (got {runs})")
+    check_at_least("--runs", runs, 1)
+    check_at_least("--seed", seed, 0)
     loaded = [load_case(f) for f in select(case_files(folder), cases)]
     results = []
     for case in loaded:
