@@ -98,7 +98,7 @@ def world(R=1, control=(BLUE, BLUE, RED, RED), stances=None, value=(1.0, 1.0, 2.
                           nb_ptr=nb_ptr, nb_idx=nb_idx, goals=np.zeros((A, G)),
                           hostility_goal=np.zeros((A, A)), entry=np.zeros((A, G), bool),
                           travel=travel, bases=np.zeros((A, G), bool),
-                          goal_path=np.zeros((A, G)))
+                          path_decay=np.zeros((G, G)))
     return World(state, step, sampled, geo)
 
 

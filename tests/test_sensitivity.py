@@ -84,9 +84,16 @@ def test_tornado_table_from_known_runs():
     assert t["swing_lo"].iloc[0] == pytest.approx(4.0)  # identical paired differences
 
 
-def test_global_spearman_ranks_morale_first_for_the_capital(result):
+def test_global_spearman_ranks_the_governments_morale_and_readiness_first_for_the_capital(
+        result):
+    # The government's morale and readiness enter its combat power alike (formulas.
+    # combat_power); at 300 runs their indices agree within the interval (0.28 and 0.29,
+    # +-0.10), so either may rank first; both lower the chance the capital falls.
     idx = result.indices[result.indices["outcome"] == "capital_falls"]
-    assert idx["fact"].iloc[0] == MORALE and idx["signed"].iloc[0] < 0
+    top = idx.iloc[:2]
+    assert set(top["fact"]) == {MORALE, "actors.gov.forces.readiness"}
+    assert (top["signed"] < 0).all()
+    assert (idx["index"].iloc[2:] <= top["index"].min()).all()
     assert ((idx["index"] >= 0) & (idx["index"] <= 1)).all()
     assert result.method == "spearman" and result.evaluations == {"oat": 11 * 60, "global": 300}
 

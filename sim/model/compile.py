@@ -118,7 +118,7 @@ class Compiled:
     bases: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # (A, G) supply
     restricted0: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # (A, G)
     paper: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (A,) paper basis
-    goal_path: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (A, G)
+    path_decay: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (G, G)
     base: dict[str, np.ndarray] = field(default_factory=dict)
     slots: list[Slot] = field(default_factory=list)
     uncertain: list[UncertainFact] = field(default_factory=list)
@@ -218,7 +218,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
     c.bases = campaign.bases(sc, b.ai, b.gi, c.entry)
     c.restricted0 = campaign.restricted(sc, b.ai, b.gi)
     c.paper = campaign.paper_basis(sc)
-    c.goal_path = campaign.goal_path(c.goals, c.hops)
+    c.path_decay = campaign.path_decay(c.hops)
     c.supports = _supports(sc, b)
     c.events = _events(sc, b)
     c.base, c.slots, c.uncertain = b.base, b.slots, b.uncertain

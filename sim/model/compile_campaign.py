@@ -148,9 +148,7 @@ def paper_basis(scenario: Scenario) -> np.ndarray:
 GOAL_PATH_DECAY = 0.5
 
 
-def goal_path(goals: np.ndarray, hops: np.ndarray) -> np.ndarray:
-    """(A, G) value of each region as a step towards the actor's goal regions:
-    max over goal regions g of goals[a, g] x GOAL_PATH_DECAY^hops(h, g), for h not a goal."""
-    decay = GOAL_PATH_DECAY ** hops.astype(np.float64)  # (G, G)
-    towards = (goals[:, None, :] * decay[None, :, :]).max(axis=2)
-    return np.where(goals > 0, 0.0, towards)
+def path_decay(hops: np.ndarray) -> np.ndarray:
+    """(G, G) GOAL_PATH_DECAY^hops(h, g): what a goal region g lends a region h on the way to
+    it (formulas_campaign.goal_path_value; ~0 where not connected)."""
+    return GOAL_PATH_DECAY ** hops.astype(np.float64)

@@ -17,7 +17,7 @@ from sim.model.formulas import MAX_LOSS_DAYS, kernel
 @dataclass(frozen=True)
 class ModelConstants:
     # Decisions (phase 3)
-    commit_share: float = 0.6  # share of forces in regions adjacent to a target sent to attack
+    commit_share: float = 0.8  # share of forces in regions adjacent to a target sent to attack
     min_attack_personnel: float = 200.0  # smaller forces do not launch offensives (persons)
     min_power_ratio: float = 0.8  # no offensive below this combat-power ratio (doctrine)
     hold_utility: float = 0.35  # utility of holding, scaled by (1 - aggression)
@@ -27,7 +27,7 @@ class ModelConstants:
     # Combat (phase 5)
     advance_ratio: float = 1.0  # a winner advances if its power after losses >= this x defender's
     # Movement (phase 4)
-    redeploy_rate: float = 0.08  # share of rear-area forces sent towards the front per day
+    redeploy_rate: float = 0.04  # share of rear-area forces sent towards the front per day
     reserve_rate: float = 0.02  # share of reserves deployed per day (mobilisation takes weeks)
     rear_keep: float = 0.3  # share of a rear garrison that always stays
     # Air power (phase 2 and 5)

@@ -129,6 +129,28 @@ def engaged_share(terrain: int, posture: int, k) -> float:
 
 
 @inline
+def goal_path_value(goals: np.ndarray, decay: np.ndarray, control: np.ndarray, a: int,
+                    h: int) -> float:
+    """P_h = max over the goal regions g that actor a does not hold of
+    w_g x GOAL_PATH_DECAY^hops(h, g); 0 when h is itself a goal region.
+
+    The way to an objective not yet in hand is an objective (operational art; assumption). A
+    goal region the actor holds lends nothing to its neighbours: a garrison told to hold its
+    city gains nothing by taking the ground around it, until it loses the city. A region an
+    ally holds still lends value (the actor supports the ally's defence of it). goals (G,)
+    actor a's goal weights, decay (G, G), control (G,) the holders (-1: nobody). Chosen with
+    the campaign library's fit cases (docs/validation.md, fourth session).
+    """
+    if goals[h] > 0.0:
+        return 0.0
+    best = 0.0
+    for g in range(goals.shape[0]):
+        if goals[g] > 0.0 and control[g] != a:
+            best = max(best, goals[g] * decay[h, g])
+    return best
+
+
+@inline
 def progress_after(progress: float, km: float, depth_km: float) -> float:
     """Share of the region's depth the attacker holds: p + km / depth, at most 1."""
     return min(progress + km / depth_km, 1.0)

@@ -76,7 +76,7 @@ class Geometry(NamedTuple):
     entry: np.ndarray  # (A, G) bool: where reserves may enter
     travel: np.ndarray  # (G, G) shortest distance in main-road km
     bases: np.ndarray  # (A, G) bool: where each actor's supply comes from
-    goal_path: np.ndarray  # (A, G) value of a region as a step towards a goal
+    path_decay: np.ndarray  # (G, G) GOAL_PATH_DECAY^hops: a goal's value on the way to it
 
 
 class DecisionArrays(NamedTuple):
