@@ -615,7 +615,7 @@ def test_morale_phase_follows_the_formula_with_power_near():
     # region 0 sees blue's 1000 and green's 200 in 0-1 (O = 1200) and no enemy
     assert s.morale[0, BLUE, 0] == f.morale_update(0.6, 0.6, 250.0, 1000.0, 0.0, 1200.0, 0.5,
                                                    1.0, 0.0, K)
-    assert s.morale[0, BLUE, 0] == pytest.approx(0.6 - 250 / 1250 + 0.005)
+    assert s.morale[0, BLUE, 0] == pytest.approx(0.6 - MODEL.loss_shock * 250 / 1250 + 0.005)
     # region 1 is empty once the remnant is gone: its morale is left alone (never read, as
     # arrivals mix morale by headcount)
     assert s.morale[0, BLUE, 1] == 0.6

@@ -35,11 +35,11 @@ class ModelConstants:
     air_reference: float = 20.0  # sorties/day at which air superiority reaches 0.5 vs none
     # Morale (phase 6)
     morale_recovery: float = 0.03  # daily relaxation towards the actor's baseline
-    loss_shock: float = 1.0  # morale lost per unit of daily loss fraction
+    loss_shock: float = 0.75  # morale lost per unit of daily loss fraction
     defeat_shock: float = 0.15  # morale lost by a force that loses a battle
     victory_boost: float = 0.05  # morale gained by the winner
     region_loss_shock: float = 0.08  # actor-wide morale lost per region lost, x its value share
-    isolation_shock: float = 0.02  # daily morale loss per unit of log(enemy/own power) above 1
+    isolation_shock: float = 0.03  # daily morale loss per unit of log(enemy/own power) above 1
     rout_threshold: float = 0.1  # local morale under which a force breaks
     rout_desertion: float = 0.5  # share of a routed force that deserts or is captured
     # Control (phase 7)
