@@ -291,31 +291,41 @@ def test_contagion_grows_with_the_share_that_broke(r1, extra, brittle):
 
 
 # A line of regions 0 - 1 - 2 - 3; the actor (0) has goals on regions 0 (weight 2) and 3 (4).
-_GOALS = np.array([2.0, 0.0, 0.0, 4.0])
+_GOALS = np.array([[2.0, 0.0, 0.0, 4.0]])
+_GOAL_REGIONS = np.array([[0, 3, -1]])  # padded, as compile_campaign.goal_lists pads
 _DECAY = 0.5 ** np.abs(np.subtract.outer(np.arange(4), np.arange(4))).astype(float)
 
 
+def _path(control, h):
+    return fc.goal_path_value(_GOALS, _GOAL_REGIONS, _DECAY, np.array([control]), 0, 0, h)
+
+
 def test_goal_path_value_counts_only_goals_the_actor_does_not_hold():
-    nobody = np.array([-1, -1, -1, -1])
-    assert fc.goal_path_value(_GOALS, _DECAY, nobody, 0, 1) == pytest.approx(max(2 * 0.5, 4 * 0.25))
-    assert fc.goal_path_value(_GOALS, _DECAY, nobody, 0, 2) == pytest.approx(4 * 0.5)
-    held_0 = np.array([0, -1, -1, 5])  # the actor holds goal 0; actor 5 holds goal 3
-    assert fc.goal_path_value(_GOALS, _DECAY, held_0, 0, 1) == pytest.approx(4 * 0.25)
-    both = np.array([0, -1, -1, 0])  # both goals held: the ground between is worth nothing
-    assert fc.goal_path_value(_GOALS, _DECAY, both, 0, 1) == 0.0
-    assert fc.goal_path_value(_GOALS, _DECAY, both, 0, 2) == 0.0
+    nobody = [-1, -1, -1, -1]
+    assert _path(nobody, 1) == pytest.approx(max(2 * 0.5, 4 * 0.25))
+    assert _path(nobody, 2) == pytest.approx(4 * 0.5)
+    held_0 = [0, -1, -1, 5]  # the actor holds goal 0; actor 5 holds goal 3
+    assert _path(held_0, 1) == pytest.approx(4 * 0.25)
+    both = [0, -1, -1, 0]  # both goals held: the ground between is worth nothing
+    assert _path(both, 1) == 0.0 and _path(both, 2) == 0.0
 
 
 def test_goal_path_value_is_zero_on_a_goal_region_itself():
-    assert fc.goal_path_value(_GOALS, _DECAY, np.array([-1, -1, -1, -1]), 0, 0) == 0.0
-    assert fc.goal_path_value(_GOALS, _DECAY, np.array([1, 1, 1, 1]), 0, 3) == 0.0
+    assert _path([-1, -1, -1, -1], 0) == 0.0
+    assert _path([1, 1, 1, 1], 3) == 0.0
+
+
+def test_goal_lists_pad_each_actors_goal_regions():
+    from sim.model.compile_campaign import goal_lists
+    goals = np.array([[2.0, 0.0, 0.0, 4.0], [0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+    assert goal_lists(goals).tolist() == [[0, 3], [-1, -1], [1, -1]]
+    assert goal_lists(np.zeros((2, 3))).tolist() == [[-1], [-1]]
 
 
 @given(st.lists(st.integers(-1, 2), min_size=4, max_size=4), st.integers(0, 3))
 def test_goal_path_value_never_exceeds_the_largest_goal_and_losing_a_goal_never_lowers_it(
         control, h):
-    control = np.array(control)
-    value = fc.goal_path_value(_GOALS, _DECAY, control, 0, h)
+    value = _path(control, h)
     assert 0.0 <= value <= _GOALS.max()
-    lost = np.where(control == 0, 1, control)  # every goal the actor held is now an enemy's
-    assert fc.goal_path_value(_GOALS, _DECAY, lost, 0, h) >= value
+    lost = [1 if c == 0 else c for c in control]  # every goal the actor held is now an enemy's
+    assert _path(lost, h) >= value

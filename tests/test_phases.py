@@ -98,7 +98,8 @@ def world(R=1, control=(BLUE, BLUE, RED, RED), stances=None, value=(1.0, 1.0, 2.
                           nb_ptr=nb_ptr, nb_idx=nb_idx, goals=np.zeros((A, G)),
                           hostility_goal=np.zeros((A, A)), entry=np.zeros((A, G), bool),
                           travel=travel, bases=np.zeros((A, G), bool),
-                          path_decay=np.zeros((G, G)))
+                          path_decay=np.zeros((G, G)),
+                          goal_regions=np.full((A, 1), -1, np.int64))
     return World(state, step, sampled, geo)
 
 

@@ -119,6 +119,7 @@ class Compiled:
     restricted0: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # (A, G)
     paper: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (A,) paper basis
     path_decay: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (G, G)
+    goal_regions: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.int64))  # (A, K)
     base: dict[str, np.ndarray] = field(default_factory=dict)
     slots: list[Slot] = field(default_factory=list)
     uncertain: list[UncertainFact] = field(default_factory=list)
@@ -219,6 +220,7 @@ def compile_scenario(sc: Scenario) -> Compiled:
     c.restricted0 = campaign.restricted(sc, b.ai, b.gi)
     c.paper = campaign.paper_basis(sc)
     c.path_decay = campaign.path_decay(c.hops)
+    c.goal_regions = campaign.goal_lists(c.goals)
     c.supports = _supports(sc, b)
     c.events = _events(sc, b)
     c.base, c.slots, c.uncertain = b.base, b.slots, b.uncertain

@@ -152,3 +152,13 @@ def path_decay(hops: np.ndarray) -> np.ndarray:
     """(G, G) GOAL_PATH_DECAY^hops(h, g): what a goal region g lends a region h on the way to
     it (formulas_campaign.goal_path_value; ~0 where not connected)."""
     return GOAL_PATH_DECAY ** hops.astype(np.float64)
+
+
+def goal_lists(goals: np.ndarray) -> np.ndarray:
+    """(A, K) int64: each actor's goal regions (goals > 0) in region order, padded with -1 to
+    the longest list (K >= 1), so a kernel visits an actor's few goals, not every region."""
+    lists = [np.nonzero(row > 0)[0] for row in goals]
+    out = np.full((goals.shape[0], max([len(x) for x in lists] + [1])), -1, dtype=np.int64)
+    for a, idx in enumerate(lists):
+        out[a, :len(idx)] = idx
+    return out

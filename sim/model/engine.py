@@ -105,7 +105,7 @@ class GeoModel(mesa.Model):
         c = self.compiled
         self.geometry = phases.Geometry(c.adj, c.river, c.terrain, nb_ptr, nb_idx, c.goals,
                                         c.hostility_goal, c.entry, c.travel, c.bases,
-                                        c.path_decay)
+                                        c.path_decay, c.goal_regions)
         self.space = self._network()
         self.actors = [ActorAgent(self, i, aid, spec)
                        for i, (aid, spec) in enumerate(scenario.actors.items())]

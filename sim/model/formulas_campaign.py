@@ -129,24 +129,29 @@ def engaged_share(terrain: int, posture: int, k) -> float:
 
 
 @inline
-def goal_path_value(goals: np.ndarray, decay: np.ndarray, control: np.ndarray, a: int,
-                    h: int) -> float:
+def goal_path_value(goals: np.ndarray, goal_regions: np.ndarray, decay: np.ndarray,
+                    control: np.ndarray, r: int, a: int, h: int) -> float:
     """P_h = max over the goal regions g that actor a does not hold of
     w_g x GOAL_PATH_DECAY^hops(h, g); 0 when h is itself a goal region.
 
     The way to an objective not yet in hand is an objective (operational art; assumption). A
     goal region the actor holds lends nothing to its neighbours: a garrison told to hold its
     city gains nothing by taking the ground around it, until it loses the city. A region an
-    ally holds still lends value (the actor supports the ally's defence of it). goals (G,)
-    actor a's goal weights, decay (G, G), control (G,) the holders (-1: nobody). Chosen with
-    the campaign library's fit cases (docs/validation.md, fourth session).
+    ally holds still lends value (the actor supports the ally's defence of it). goals (A, G)
+    the goal weights w, goal_regions (A, K) each actor's goal regions padded with -1
+    (compile_campaign.goal_lists: the loop visits only those), decay (G, G), control (R, G)
+    the holders (-1: nobody), in replication r. Chosen with the campaign library's fit cases
+    (docs/validation.md, fourth session).
     """
-    if goals[h] > 0.0:
+    if goals[a, h] > 0.0:
         return 0.0
     best = 0.0
-    for g in range(goals.shape[0]):
-        if goals[g] > 0.0 and control[g] != a:
-            best = max(best, goals[g] * decay[h, g])
+    for j in range(goal_regions.shape[1]):
+        g = goal_regions[a, j]
+        if g < 0:
+            break
+        if control[r, g] != a:
+            best = max(best, goals[a, g] * decay[h, g])
     return best
 
 

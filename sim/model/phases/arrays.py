@@ -77,6 +77,7 @@ class Geometry(NamedTuple):
     travel: np.ndarray  # (G, G) shortest distance in main-road km
     bases: np.ndarray  # (A, G) bool: where each actor's supply comes from
     path_decay: np.ndarray  # (G, G) GOAL_PATH_DECAY^hops: a goal's value on the way to it
+    goal_regions: np.ndarray  # (A, K) each actor's goal regions, padded with -1
 
 
 class DecisionArrays(NamedTuple):

@@ -200,7 +200,8 @@ def _attacks(state, step, sampled, geo, k, out, start, stop, scratch):  # pragma
                     w = geo.hostility_goal[a, b]
                     if w != 0.0:
                         enemy_share += w * (state.F[r, b, g] / max(scratch.strength[i, b], 1.0))
-                path = goal_path_value(geo.goals[a], geo.path_decay, state.control[r], a, g)
+                path = goal_path_value(geo.goals, geo.goal_regions, geo.path_decay,
+                                       state.control, r, a, g)
                 val = target_value(geo.goals[a, g] + path, sampled.value[r, g],
                                    scratch.mean_value[i], enemy_share, k)
                 log_ap, log_e = log_power(ap), log_power(e)
