@@ -686,6 +686,29 @@ def test_options_legal_attack_with_its_p_win_and_utility():
     assert (out.utility[0, ~out.legal[0]] == 0.0).all()
 
 
+def test_a_goal_the_attacker_holds_lends_no_value_to_the_ground_on_the_way_to_it():
+    """Blue's only goal is region 0 (weight 2), two links from red's region 2. While blue holds
+    region 0, attacking 2 from region 1 is worth the opportunity value only; once an enemy
+    holds region 0, region 2 is on a way to it and worth 2 x 0.5^2 more
+    (formulas_campaign.goal_path_value, wired into the decision kernel)."""
+    def attack_on_2(holder_of_0):
+        w = world(control=(holder_of_0, BLUE, RED, RED))
+        w.state.F[0, BLUE, 1], w.state.F[0, RED, 2] = 1000.0, 200.0
+        w.geo.goals[BLUE, 0] = 2.0
+        w.geo.goal_regions[:] = -1
+        w.geo.goal_regions[BLUE, 0] = 0
+        w.geo.path_decay[:] = 0.5 ** np.abs(np.subtract.outer(np.arange(G), np.arange(G)))
+        out = decide(w)
+        assert out.legal[0, BLUE, 2]
+        return out.utility[0, BLUE, 2], out.p_win[0, BLUE, 2]
+
+    held, p_held = attack_on_2(BLUE)
+    lost, p_lost = attack_on_2(RED)
+    assert p_held == p_lost
+    take = f.take_chance(p_held, 600.0, 200.0, K)
+    assert lost - held == pytest.approx(take * 2.0 * 0.25, rel=1e-12)
+
+
 @pytest.mark.parametrize(("blue", "red", "losses", "legal"), [
     (333.0, 100.0, 0.0, False),  # 0.6 x 333 = 199.8 < min_attack_personnel 200
     (334.0, 100.0, 0.0, True),
